@@ -1,0 +1,109 @@
+//! The HTTP surface: [`app`] builds the router that `idconform serve` and the tests both use.
+//! Handlers are thin: extract, call the domain, convert. Domain errors become responses in [`error`] only.
+
+pub mod discovery;
+pub mod error;
+pub mod extract;
+pub mod scim;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServerConfig;
+use crate::scim::error::ScimError;
+use crate::scim::service::ScimService;
+use error::ScimErrorResponse;
+
+/// Path prefix of the SCIM 2.0 service.
+pub const SCIM_PREFIX: &str = "/scim/v2";
+
+/// State shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub scim: Arc<ScimService>,
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    /// The base URL of the SCIM service as the client sees it: `--public-url` if set; else the forwarded
+    /// scheme and host when trusted; else the Host header.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        let origin = match &self.config.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => {
+                let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(|s| s.split(',').next().unwrap_or(s).trim().to_owned());
+                let (proto, host) = if self.config.trust_forwarded {
+                    (h("x-forwarded-proto"), h("x-forwarded-host").or_else(|| h("host")))
+                } else {
+                    (None, h("host"))
+                };
+                format!("{}://{}", proto.unwrap_or_else(|| "http".into()), host.unwrap_or_else(|| "localhost".into()))
+            }
+        };
+        format!("{origin}{SCIM_PREFIX}")
+    }
+}
+
+fn discovery_routes() -> Router<AppState> {
+    Router::new()
+        .route("/ServiceProviderConfig", get(discovery::spc))
+        .route("/ResourceTypes", get(discovery::resource_types))
+        .route("/ResourceTypes/{id}", get(discovery::resource_type))
+        .route("/Schemas", get(discovery::schemas))
+        .route("/Schemas/{id}", get(discovery::schema))
+}
+
+fn scim_routes() -> Router<AppState> {
+    discovery_routes()
+        .route("/.search", post(scim::search_root))
+        .route("/Me", get(scim::me).post(scim::me).put(scim::me).patch(scim::me).delete(scim::me))
+        .route("/Bulk", post(scim::bulk))
+        .route("/Groups/{id}/Logo", put(scim::put_logo).get(scim::get_logo))
+        .route("/{kind}", get(scim::list).post(scim::create))
+        .route("/{kind}/.search", post(scim::search))
+        .route("/{kind}/{id}", get(scim::get).put(scim::replace).patch(scim::patch).delete(scim::delete))
+}
+
+async fn not_found() -> Response {
+    ScimErrorResponse(ScimError::NotFound("no such endpoint".into())).into_response()
+}
+
+/// Gives axum's bare 405 (which already carries `Allow`) a SCIM Error body (RFC 7644 §3.12).
+async fn scim_405(req: Request<axum::body::Body>, next: Next) -> Response {
+    let resp = next.run(req).await;
+    if resp.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return resp;
+    }
+    let allow = resp.headers().get(header::ALLOW).cloned();
+    let mut r = scim::scim_json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &serde_json::json!({
+            "schemas": [crate::scim::schema::ERROR_URN],
+            "status": "405",
+            "detail": "this method is not supported on this endpoint",
+        }),
+    );
+    if let Some(a) = allow {
+        r.headers_mut().insert(header::ALLOW, a);
+    }
+    r
+}
+
+/// The whole server as a router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .nest(SCIM_PREFIX, scim_routes())
+        // The discovery documents are also served at the root (RFC 7644 §4).
+        .merge(discovery_routes())
+        .route("/healthz", get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }))
+        .fallback(not_found)
+        .layer(middleware::from_fn(scim_405))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

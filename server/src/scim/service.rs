@@ -1,0 +1,736 @@
+//! The SCIM service: authentication of directory tokens, and every operation of RFC 7644 §3 on one directory.
+//!
+//! Writes in a directory are serialised by that directory's write lock: the service reads the current state,
+//! decides the change, commits it to the store as one transaction, and only then applies it to the read model and
+//! answers. That makes If-Match checks atomic (RFC 7644 §3.14: of concurrent PATCHes with the same version exactly one
+//! wins) and means nothing is acknowledged before it is durable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde_json::{Map, Value, json};
+
+use super::Leniency;
+use super::directory::{DirectoryState, Entry, PageRequest, QueryPage, Sort};
+use super::error::{ScimError, ScimResult};
+use super::filter::{CompiledFilter, parse_filter};
+use super::patch;
+use super::project::Projection;
+use super::resource;
+use super::schema::{LIST_RESPONSE_URN, ResourceKind};
+use crate::clock::{Clock, format_datetime};
+use crate::store::{
+    Batch, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Store, StoreError, TokenRecord, WorkspaceRecord,
+    Write,
+};
+use crate::tenancy::{Tenancy, generate_token, hash_token};
+
+/// Limits the server advertises in ServiceProviderConfig and enforces.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Page size when the client gives no `count` (RFC 9865 `defaultPageSize`).
+    pub default_page_size: usize,
+    /// Largest page returned (RFC 7644 §3.4.2.4 lets the server return fewer; RFC 9865 `maxPageSize`).
+    pub max_page_size: usize,
+    /// `bulk.maxOperations` (RFC 7643 §5).
+    pub bulk_max_operations: usize,
+    /// `bulk.maxPayloadSize` in bytes (RFC 7643 §5).
+    pub bulk_max_payload: usize,
+    /// Largest request body other than Bulk and logos.
+    pub max_body: usize,
+    /// Largest group logo image.
+    pub logo_max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_page_size: 100,
+            max_page_size: 1000,
+            bulk_max_operations: 1000,
+            bulk_max_payload: 1_048_576,
+            max_body: 1_048_576,
+            logo_max_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// One directory: its record, read model and write lock.
+#[derive(Debug)]
+pub struct Dir {
+    pub record: DirectoryRecord,
+    state: RwLock<DirectoryState>,
+    write: tokio::sync::Mutex<()>,
+}
+
+impl Dir {
+    fn new(record: DirectoryRecord) -> Self {
+        Dir { record, state: RwLock::new(DirectoryState::default()), write: tokio::sync::Mutex::new(()) }
+    }
+}
+
+/// A rendered resource and its version, for the body, `ETag` and `Location` of a response.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: Value,
+    pub version: String,
+    pub location: String,
+}
+
+/// List and search parameters (RFC 7644 §3.4.2, §3.4.3; RFC 9865).
+#[derive(Debug, Default, Clone)]
+pub struct ListParams {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub start_index: Option<i64>,
+    pub count: Option<i64>,
+    pub cursor: Option<String>,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+/// The SCIM service of the whole server (all workspaces and directories).
+#[derive(Debug)]
+pub struct ScimService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    pub leniency: Leniency,
+    pub limits: Limits,
+    tenancy: RwLock<Tenancy>,
+    dirs: RwLock<HashMap<String, Arc<Dir>>>,
+}
+
+fn store_err(e: StoreError) -> ScimError {
+    ScimError::Internal(format!("the change was not saved: {e}"))
+}
+
+fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+    ScimError::NotFound(format!("{} {id:?} not found", kind.name()))
+}
+
+/// Compares an If-Match / If-None-Match header with a version (RFC 7232 §3.1 and §3.2; weak comparison, as SCIM ETags
+/// are weak, RFC 7644 §3.14). `*` matches any current version.
+pub fn etag_matches(header: &str, version: &str) -> bool {
+    let strip = |t: &str| t.trim().trim_start_matches("W/").trim_matches('"').to_owned();
+    let want = strip(version);
+    header.split(',').any(|t| t.trim() == "*" || strip(t) == want)
+}
+
+impl ScimService {
+    /// Loads everything from the store and builds the read models.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        leniency: Leniency,
+        limits: Limits,
+    ) -> Result<Self, StoreError> {
+        let snap = store.load()?;
+        let tenancy = Tenancy::from_snapshot(&snap);
+        let mut dirs: HashMap<String, Arc<Dir>> =
+            snap.directories.iter().map(|d| (d.id.clone(), Arc::new(Dir::new(d.clone())))).collect();
+        for r in snap.resources {
+            let Some(dir) = dirs.get_mut(&r.directory_id) else { continue };
+            let entry = Entry { seq: r.seq, value: r.data, password_hash: r.password_hash };
+            let mut st = dir.state.write();
+            let v = version_number(entry.version());
+            st.put(r.kind, Arc::new(entry));
+            st.last_seq = st.last_seq.max(v);
+        }
+        for l in snap.logos {
+            if let Some(dir) = dirs.get(&l.directory_id) {
+                dir.state.write().set_logo(&l.group_id, Some((l.content_type, bytes::Bytes::from(l.data))));
+            }
+        }
+        Ok(ScimService { store, clock, leniency, limits, tenancy: RwLock::new(tenancy), dirs: RwLock::new(dirs) })
+    }
+
+    fn now(&self) -> String {
+        format_datetime(self.clock.now())
+    }
+
+    /// The directory a bearer token belongs to; 401 otherwise (RFC 7644 §2, RFC 6750 §3.1).
+    pub fn authenticate(&self, token: &str) -> ScimResult<Arc<Dir>> {
+        let now = self.now();
+        let dir_id = self
+            .tenancy
+            .read()
+            .authenticate(token, &now)
+            .map(|d| d.id.clone())
+            .ok_or_else(|| ScimError::Unauthorized("the bearer token is not valid for any SCIM directory".into()))?;
+        self.dirs
+            .read()
+            .get(&dir_id)
+            .cloned()
+            .ok_or_else(|| ScimError::Unauthorized("the directory of this token no longer exists".into()))
+    }
+
+    /// Creates the demo workspace `acme` with one SCIM directory, unless it exists; sets its token to `token` (or a
+    /// fresh random one) and returns (directory id, token).
+    pub async fn ensure_demo(&self, token: Option<String>) -> Result<(String, String), StoreError> {
+        let now = self.now();
+        let ws = WorkspaceRecord { id: "acme".into(), name: "Acme".into(), plan: "enterprise".into(), created: now.clone() };
+        let dir_id = "acme-scim".to_owned();
+        let dir = DirectoryRecord {
+            id: dir_id.clone(),
+            workspace_id: ws.id.clone(),
+            name: "Acme SCIM directory".into(),
+            created: now.clone(),
+        };
+        let token = token.unwrap_or_else(generate_token);
+        let rec = TokenRecord {
+            id: format!("demo-{}", hex::encode(&hash_token(&token)[..6])),
+            directory_id: dir_id.clone(),
+            name: "demo".into(),
+            hash: hash_token(&token),
+            created: now,
+            expires_at: None,
+            revoked_at: None,
+        };
+        let mut batch: Batch = Vec::new();
+        let exists = self.tenancy.read().directories.contains_key(&dir_id);
+        if !exists {
+            batch.push(Write::PutWorkspace(ws.clone()));
+            batch.push(Write::PutDirectory(dir.clone()));
+        }
+        let known = self.tenancy.read().authenticate(&token, "").is_some();
+        if !known {
+            batch.push(Write::PutToken(rec.clone()));
+        }
+        self.store.commit(batch).await?;
+        let mut t = self.tenancy.write();
+        if !exists {
+            t.workspaces.insert(ws.id.clone(), ws);
+            t.directories.insert(dir.id.clone(), dir.clone());
+            self.dirs.write().insert(dir.id.clone(), Arc::new(Dir::new(dir)));
+        }
+        if !known {
+            t.put_token(rec);
+        }
+        Ok((dir_id, token))
+    }
+
+    /// Members of a workspace (SCIM-provisioned ones included), for the admin views and tests.
+    pub fn members(&self, workspace_id: &str) -> Vec<MemberRecord> {
+        let mut v: Vec<MemberRecord> =
+            self.tenancy.read().members.values().filter(|m| m.workspace_id == workspace_id).cloned().collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    fn render(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, proj: &Projection, base: &str) -> Rendered {
+        let mut v = st.view(kind, e, base);
+        let location = format!("{base}{}/{}", kind.def().endpoint, e.id());
+        if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.insert("location".into(), Value::from(location.clone()));
+        }
+        Rendered { body: proj.apply(&v), version: e.version().to_owned(), location }
+    }
+
+    /// GET of one resource (RFC 7644 §3.4.1).
+    pub fn get(&self, dir: &Dir, kind: ResourceKind, id: &str, proj: &Projection, base: &str) -> ScimResult<Rendered> {
+        let st = dir.state.read();
+        let e = st.get(kind, id).ok_or_else(|| not_found(kind, id))?;
+        Ok(self.render(&st, kind, e, proj, base))
+    }
+
+    /// The stored version of a resource, for If-None-Match before rendering.
+    pub fn version_of(&self, dir: &Dir, kind: ResourceKind, id: &str) -> Option<String> {
+        dir.state.read().get(kind, id).map(|e| e.version().to_owned())
+    }
+
+    /// A list or search over one or more resource types (RFC 7644 §3.4.2, §3.4.3; RFC 9865).
+    pub fn list(&self, dir: &Dir, kinds: &[ResourceKind], p: &ListParams, base: &str) -> ScimResult<Value> {
+        let filter = match p.filter.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(f) => Some(parse_filter(f).map_err(|e| ScimError::invalid_filter(format!("invalid filter: {e}")))?),
+        };
+        let descending = match p.sort_order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("ascending") => false,
+            Some("descending") => true,
+            // "sortOrder ... Allowed values are "ascending" and "descending"" (RFC 7644 §3.4.2.3).
+            Some(o) => {
+                return Err(ScimError::invalid_value(format!(
+                    "sortOrder must be \"ascending\" or \"descending\", not {o:?} (RFC 7644 §3.4.2.3)"
+                )));
+            }
+        };
+        let count = match p.count {
+            None => self.limits.default_page_size,
+            // "A negative value SHALL be interpreted as "0"" (RFC 7644 §3.4.2.4).
+            Some(c) if c < 0 => 0,
+            // The server may return fewer than asked, up to its advertised maximum (RFC 7644 §3.4.2.4).
+            Some(c) => usize::try_from(c).unwrap_or(usize::MAX).min(self.limits.max_page_size),
+        };
+        let page = match &p.cursor {
+            Some(c) => {
+                if p.start_index.is_some() {
+                    return Err(ScimError::invalid_value(
+                        "cursor and startIndex cannot be used together (RFC 9865 §3)",
+                    ));
+                }
+                PageRequest::Cursor { cursor: Some(c.clone()).filter(|c| !c.is_empty()), count }
+            }
+            // "A value less than 1 SHALL be interpreted as 1" (RFC 7644 §3.4.2.4).
+            None => PageRequest::Index {
+                start: usize::try_from(p.start_index.unwrap_or(1).max(1)).unwrap_or(usize::MAX),
+                count,
+            },
+        };
+        let st = dir.state.read();
+        let mut pages: Vec<(ResourceKind, QueryPage)> = Vec::new();
+        let mut compile_errors = Vec::new();
+        let single = kinds.len() == 1;
+        for &kind in kinds {
+            let rt = kind.def();
+            let compiled = match &filter {
+                None => None,
+                Some(f) => match CompiledFilter::compile(f, rt) {
+                    Ok(c) => Some(c),
+                    Err(e) if single => return Err(e),
+                    Err(e) => {
+                        // Searching from the root, a filter naming attributes of one type matches nothing of another.
+                        compile_errors.push(e);
+                        continue;
+                    }
+                },
+            };
+            let sort = match p.sort_by.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(s) => match rt.resolve_str(s) {
+                    Some(by) => Some(Sort { by, descending }),
+                    None if single => {
+                        return Err(ScimError::invalid_value(format!(
+                            "sortBy {s:?} is not an attribute of {} (RFC 7644 §3.4.2.3)",
+                            rt.name
+                        )));
+                    }
+                    None => None,
+                },
+            };
+            let kind_page = if single { page.clone() } else { PageRequest::Index { start: 1, count: usize::MAX } };
+            let pair = filter.as_ref().zip(compiled.as_ref());
+            pages.push((kind, st.query(kind, pair, sort, &kind_page)?));
+        }
+        if pages.is_empty() {
+            return Err(compile_errors.into_iter().next().unwrap_or_else(|| ScimError::invalid_filter("no resource type")));
+        }
+        let render_page = |kind: ResourceKind, items: &[Arc<Entry>]| -> ScimResult<Vec<Value>> {
+            let proj = Projection::parse(kind.def(), p.attributes.as_deref(), p.excluded_attributes.as_deref())?;
+            Ok(items.iter().map(|e| self.render(&st, kind, e, &proj, base).body).collect())
+        };
+        let mut body = Map::new();
+        body.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
+        if single {
+            let (kind, qp) = &pages[0];
+            let resources = render_page(*kind, &qp.items)?;
+            body.insert("totalResults".into(), Value::from(qp.total));
+            body.insert("itemsPerPage".into(), Value::from(resources.len()));
+            if matches!(page, PageRequest::Index { .. }) {
+                body.insert("startIndex".into(), Value::from(qp.start_index));
+            }
+            if let Some(n) = &qp.next_cursor {
+                body.insert("nextCursor".into(), Value::from(n.clone()));
+            }
+            if let Some(pc) = &qp.previous_cursor {
+                body.insert("previousCursor".into(), Value::from(pc.clone()));
+            }
+            body.insert("Resources".into(), Value::Array(resources));
+        } else {
+            // Root search (RFC 7644 §3.4.2.1, §3.4.3): every type's matches, users first, then paginated.
+            let total: usize = pages.iter().map(|(_, q)| q.total).sum();
+            let (start, count) = match page {
+                PageRequest::Index { start, count } => (start, count),
+                PageRequest::Cursor { .. } => {
+                    return Err(ScimError::invalid_value(
+                        "cursor pagination is supported per resource type, not for searches from the root",
+                    ));
+                }
+            };
+            let mut resources = Vec::new();
+            let mut skip = start.saturating_sub(1);
+            for (kind, qp) in &pages {
+                let avail = qp.items.len();
+                let take_from = skip.min(avail);
+                skip -= take_from;
+                let want = count - resources.len();
+                let slice = &qp.items[take_from..(take_from + want).min(avail)];
+                resources.extend(render_page(*kind, slice)?);
+            }
+            body.insert("totalResults".into(), Value::from(total));
+            body.insert("itemsPerPage".into(), Value::from(resources.len()));
+            body.insert("startIndex".into(), Value::from(start));
+            body.insert("Resources".into(), Value::Array(resources));
+        }
+        Ok(Value::Object(body))
+    }
+
+    /// Checks uniqueness and group membership references of a resource about to be written, and completes member
+    /// entries (`type`, `display`) from the resources they point to.
+    fn check_write(&self, st: &DirectoryState, kind: ResourceKind, id: &str, v: &mut Value) -> ScimResult<()> {
+        match kind {
+            ResourceKind::User => {
+                let name = v.get("userName").and_then(Value::as_str).unwrap_or_default();
+                // userName is unique per directory, compared case-insensitively (RFC 7643 §4.1.1: "caseExact" false,
+                // "uniqueness" server); a clash is 409 uniqueness (RFC 7644 §3.3).
+                if st.ids_by_name(ResourceKind::User, name).iter().any(|other| &**other != id) {
+                    return Err(ScimError::Conflict(format!("userName {name:?} is already in use in this directory")));
+                }
+            }
+            ResourceKind::Group => {
+                if let Some(members) = v.get_mut("members").and_then(Value::as_array_mut) {
+                    for m in members.iter_mut() {
+                        let mid = m.get("value").and_then(Value::as_str).unwrap_or_default().to_owned();
+                        let Some(mkind) = st.kind_of(&mid) else {
+                            return Err(ScimError::invalid_value(format!(
+                                "member {mid:?} is not a User or Group of this directory"
+                            )));
+                        };
+                        if mkind == ResourceKind::Group && st.would_cycle(id, &mid) {
+                            return Err(ScimError::invalid_value(format!(
+                                "adding group {mid:?} as a member would make the group contain itself"
+                            )));
+                        }
+                        if let Some(o) = m.as_object_mut() {
+                            o.insert("type".into(), Value::from(mkind.name()));
+                            o.remove("$ref");
+                            let target = st.get(mkind, &mid).map(|e| e.value.clone()).unwrap_or_default();
+                            let display = target
+                                .get("displayName")
+                                .or_else(|| target.get("userName"))
+                                .and_then(Value::as_str)
+                                .map(str::to_owned);
+                            if let Some(d) = display {
+                                o.insert("display".into(), Value::from(d));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn hash_password(password: Option<String>) -> ScimResult<Option<String>> {
+        let Some(pw) = password else { return Ok(None) };
+        tokio::task::spawn_blocking(move || {
+            use argon2::password_hash::{PasswordHasher, SaltString};
+            use rand::RngCore;
+            let mut raw = [0u8; 16];
+            rand::rng().fill_bytes(&mut raw);
+            let salt = SaltString::encode_b64(&raw)
+                .map_err(|e| ScimError::Internal(format!("password hashing failed: {e}")))?;
+            argon2::Argon2::default()
+                .hash_password(pw.as_bytes(), &salt)
+                .map(|h| Some(h.to_string()))
+                .map_err(|e| ScimError::Internal(format!("password hashing failed: {e}")))
+        })
+        .await
+        .map_err(|e| ScimError::Internal(format!("password hashing failed: {e}")))?
+    }
+
+    fn member_write(&self, dir: &Dir, user: &Value, created: &str) -> Option<MemberRecord> {
+        let t = self.tenancy.read();
+        let uid = user.get("id").and_then(Value::as_str)?;
+        let email = primary_email(user);
+        let active = user.get("active").and_then(Value::as_bool).unwrap_or(true);
+        Some(match t.member_for_scim_user(&dir.record.id, uid) {
+            Some(m) => MemberRecord { email, active, ..m.clone() },
+            None => MemberRecord {
+                id: format!("mem_{}", uuid::Uuid::new_v4().simple()),
+                workspace_id: dir.record.workspace_id.clone(),
+                email,
+                role: "member".into(),
+                active,
+                scim_directory_id: Some(dir.record.id.clone()),
+                scim_user_id: Some(uid.to_owned()),
+                created: created.to_owned(),
+            },
+        })
+    }
+
+    /// Commits a batch, then applies resource puts and deletes to the read model and members to tenancy.
+    async fn commit(&self, dir: &Dir, batch: Batch) -> ScimResult<()> {
+        self.store.commit(batch.clone()).await.map_err(store_err)?;
+        let mut st = dir.state.write();
+        let mut t = self.tenancy.write();
+        for w in batch {
+            match w {
+                Write::PutResource(r) => {
+                    st.put(r.kind, Arc::new(Entry { seq: r.seq, value: r.data, password_hash: r.password_hash }))
+                }
+                Write::DeleteResource { id, .. } => {
+                    if let Some(k) = st.kind_of(&id) {
+                        st.remove(k, &id);
+                    }
+                }
+                Write::PutLogo(l) => st.set_logo(&l.group_id, Some((l.content_type, bytes::Bytes::from(l.data)))),
+                Write::DeleteLogo { group_id, .. } => st.set_logo(&group_id, None),
+                Write::PutMember(m) => t.put_member(m),
+                Write::DeleteMember { id } => t.remove_member(&id),
+                Write::PutWorkspace(_) | Write::PutDirectory(_) | Write::PutToken(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn record(dir: &Dir, kind: ResourceKind, seq: u64, data: Value, password_hash: Option<String>) -> Write {
+        let id = data.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Write::PutResource(ResourceRecord { directory_id: dir.record.id.clone(), kind, id, seq, data, password_hash })
+    }
+
+    /// POST of a new resource (RFC 7644 §3.3).
+    pub async fn create(
+        &self,
+        dir: &Dir,
+        kind: ResourceKind,
+        body: &Value,
+        proj: &Projection,
+        base: &str,
+    ) -> ScimResult<Rendered> {
+        let rt = kind.def();
+        let resource::Normalized { resource: mut v, password } = resource::normalize(body, rt, self.leniency)?;
+        let password_hash = Self::hash_password(password).await?;
+        let _w = dir.write.lock().await;
+        let id = uuid::Uuid::new_v4().to_string();
+        let seq = {
+            let st = dir.state.read();
+            self.check_write(&st, kind, &id, &mut v)?;
+            st.last_seq + 1
+        };
+        let now = self.now();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("id".into(), Value::from(id.clone()));
+            o.insert(
+                "meta".into(),
+                json!({"resourceType": kind.name(), "created": now, "lastModified": now, "version": weak_etag(seq)}),
+            );
+        }
+        let mut batch = vec![Self::record(dir, kind, seq, v.clone(), password_hash)];
+        if kind == ResourceKind::User {
+            batch.extend(self.member_write(dir, &v, &now).map(Write::PutMember));
+        }
+        self.commit(dir, batch).await?;
+        let st = dir.state.read();
+        let e = st.get(kind, &id).ok_or_else(|| not_found(kind, &id))?;
+        Ok(self.render(&st, kind, e, proj, base))
+    }
+
+    fn current(&self, dir: &Dir, kind: ResourceKind, id: &str, if_match: Option<&str>) -> ScimResult<Arc<Entry>> {
+        let st = dir.state.read();
+        let e = st.get(kind, id).cloned().ok_or_else(|| not_found(kind, id))?;
+        if let Some(h) = if_match {
+            // "If the ETag does not match, the server SHALL return 412 Precondition Failed" (RFC 7644 §3.14,
+            // RFC 7232 §3.1).
+            if !etag_matches(h, e.version()) {
+                return Err(ScimError::PreconditionFailed(format!(
+                    "If-Match {h} does not match the current version {}",
+                    e.version()
+                )));
+            }
+        }
+        Ok(e)
+    }
+
+    async fn write_updated(
+        &self,
+        dir: &Dir,
+        kind: ResourceKind,
+        old: &Entry,
+        mut v: Value,
+        password_hash: Option<String>,
+    ) -> ScimResult<()> {
+        let id = old.id().to_owned();
+        let seq = {
+            let st = dir.state.read();
+            self.check_write(&st, kind, &id, &mut v)?;
+            st.last_seq + 1
+        };
+        let now = self.now();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("id".into(), Value::from(id.clone()));
+            let mut meta = old.value.get("meta").cloned().unwrap_or_else(|| json!({}));
+            meta["lastModified"] = Value::from(now.clone());
+            meta["version"] = Value::from(weak_etag(seq));
+            o.insert("meta".into(), meta);
+        }
+        let mut batch = vec![Self::record(dir, kind, old.seq, v.clone(), password_hash.or(old.password_hash.clone()))];
+        if kind == ResourceKind::User {
+            batch.extend(self.member_write(dir, &v, &now).map(Write::PutMember));
+        }
+        self.commit(dir, batch).await
+    }
+
+    /// PUT: replace a resource (RFC 7644 §3.5.1).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn replace(
+        &self,
+        dir: &Dir,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        proj: &Projection,
+        base: &str,
+    ) -> ScimResult<Rendered> {
+        let rt = kind.def();
+        let resource::Normalized { resource: v, password } = resource::normalize(body, rt, self.leniency)?;
+        let password_hash = Self::hash_password(password).await?;
+        let _w = dir.write.lock().await;
+        let old = self.current(dir, kind, id, if_match)?;
+        let v = resource::merge_for_replace(&old.value, v, rt)?;
+        self.write_updated(dir, kind, &old, v, password_hash).await?;
+        self.get(dir, kind, id, proj, base)
+    }
+
+    /// PATCH (RFC 7644 §3.5.2). Atomic: the operations apply to a copy, which replaces the stored resource only if
+    /// every operation succeeded and the result is valid.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch(
+        &self,
+        dir: &Dir,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        proj: &Projection,
+        base: &str,
+    ) -> ScimResult<Rendered> {
+        let rt = kind.def();
+        let ops = patch::parse_request(body, self.leniency)?;
+        let _w = dir.write.lock().await;
+        let old = self.current(dir, kind, id, if_match)?;
+        let mut v = old.value.clone();
+        let outcome = patch::apply(&mut v, &ops, rt, self.leniency)?;
+        resource::validate_after_patch(&old.value, &v, rt)?;
+        if outcome.changed || outcome.password.is_some() {
+            let password_hash = Self::hash_password(outcome.password).await?;
+            self.write_updated(dir, kind, &old, v, password_hash).await?;
+        }
+        self.get(dir, kind, id, proj, base)
+    }
+
+    /// DELETE (RFC 7644 §3.6). A deleted user or group also leaves every group that listed it, and a deleted user's
+    /// workspace membership ends.
+    pub async fn delete(&self, dir: &Dir, kind: ResourceKind, id: &str, if_match: Option<&str>) -> ScimResult<()> {
+        let _w = dir.write.lock().await;
+        let old = self.current(dir, kind, id, if_match)?;
+        let now = self.now();
+        let mut batch: Batch = Vec::new();
+        {
+            let st = dir.state.read();
+            let mut seq = st.last_seq;
+            for gid in st.direct_parents(id) {
+                let Some(g) = st.get(ResourceKind::Group, &gid) else { continue };
+                let mut v = g.value.clone();
+                if let Some(members) = v.get_mut("members").and_then(Value::as_array_mut) {
+                    members.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
+                    if members.is_empty() {
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("members");
+                        }
+                    }
+                }
+                seq += 1;
+                v["meta"]["lastModified"] = Value::from(now.clone());
+                v["meta"]["version"] = Value::from(weak_etag(seq));
+                batch.push(Self::record(dir, ResourceKind::Group, g.seq, v, None));
+            }
+            if kind == ResourceKind::Group && st.logo(id).is_some() {
+                batch.push(Write::DeleteLogo { directory_id: dir.record.id.clone(), group_id: id.to_owned() });
+            }
+        }
+        batch.push(Write::DeleteResource { directory_id: dir.record.id.clone(), id: old.id().to_owned() });
+        if kind == ResourceKind::User {
+            if let Some(m) = self.tenancy.read().member_for_scim_user(&dir.record.id, id) {
+                batch.push(Write::DeleteMember { id: m.id.clone() });
+            }
+        }
+        self.commit(dir, batch).await
+    }
+
+    /// PUT of a group's logo: PNG or JPEG only, size-limited; the group's read-only `logo` then points at it.
+    pub async fn put_logo(
+        &self,
+        dir: &Dir,
+        id: &str,
+        content_type: &str,
+        data: bytes::Bytes,
+        base: &str,
+    ) -> ScimResult<Rendered> {
+        let ct = sniff_image(&data).ok_or_else(|| {
+            ScimError::invalid_value("the logo must be a PNG or JPEG image (SVG is refused: it can carry script)")
+        })?;
+        let declared = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if declared != ct && !(ct == "image/jpeg" && declared == "image/jpg") {
+            return Err(ScimError::invalid_value(format!(
+                "Content-Type {declared:?} does not match the image, which is {ct}"
+            )));
+        }
+        if data.len() > self.limits.logo_max_bytes {
+            return Err(ScimError::PayloadTooLarge(format!(
+                "the logo is {} bytes; at most {} are accepted",
+                data.len(),
+                self.limits.logo_max_bytes
+            )));
+        }
+        let _w = dir.write.lock().await;
+        let old = self.current(dir, ResourceKind::Group, id, None)?;
+        let mut v = old.value.clone();
+        let location = format!("{base}/Groups/{id}/Logo");
+        v["logo"] = Value::from(location);
+        let now = self.now();
+        let seq = dir.state.read().last_seq + 1;
+        v["meta"]["lastModified"] = Value::from(now);
+        v["meta"]["version"] = Value::from(weak_etag(seq));
+        let batch = vec![
+            Write::PutLogo(LogoRecord {
+                directory_id: dir.record.id.clone(),
+                group_id: id.to_owned(),
+                content_type: ct.to_owned(),
+                data: data.to_vec(),
+            }),
+            Self::record(dir, ResourceKind::Group, old.seq, v, None),
+        ];
+        self.commit(dir, batch).await?;
+        self.get(dir, ResourceKind::Group, id, &Projection::default_for(ResourceKind::Group.def()), base)
+    }
+
+    /// A group's logo image and its content type.
+    pub fn get_logo(&self, dir: &Dir, id: &str) -> ScimResult<(String, bytes::Bytes)> {
+        let st = dir.state.read();
+        st.get(ResourceKind::Group, id).ok_or_else(|| not_found(ResourceKind::Group, id))?;
+        st.logo(id).cloned().ok_or_else(|| ScimError::NotFound(format!("group {id:?} has no logo")))
+    }
+}
+
+/// The weak ETag of a version number (RFC 7644 §3.14, RFC 7232 §2.3).
+pub fn weak_etag(n: u64) -> String {
+    format!("W/\"{n}\"")
+}
+
+fn version_number(etag: &str) -> u64 {
+    etag.trim_start_matches("W/").trim_matches('"').parse().unwrap_or(0)
+}
+
+fn primary_email(user: &Value) -> String {
+    let emails = user.get("emails").and_then(Value::as_array);
+    let pick = emails
+        .and_then(|es| {
+            es.iter().find(|e| e.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| es.first())
+        })
+        .and_then(|e| e.get("value").and_then(Value::as_str));
+    pick.or_else(|| user.get("userName").and_then(Value::as_str)).unwrap_or_default().to_owned()
+}
+
+/// Recognises PNG and JPEG by their magic bytes; everything else (SVG included) is refused.
+fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}

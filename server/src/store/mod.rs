@@ -1,0 +1,131 @@
+//! Durable storage behind one trait.
+//!
+//! The server keeps a read model in memory (see [`crate::scim::directory`]) and writes through to a [`Store`]: every
+//! request's changes are one [`Batch`], committed in one transaction before the request is acknowledged. At start-up
+//! the read model is rebuilt from [`Store::load`]. The trait speaks in whole records, so a networked backend
+//! (PostgreSQL) fits behind it; SQLite in WAL mode is the one that ships.
+
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use crate::scim::schema::ResourceKind;
+
+/// A storage failure. The write it belongs to did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The writer has stopped (the server is shutting down or a previous write failed fatally).
+    #[error("storage is unavailable")]
+    Unavailable,
+}
+
+/// A workspace record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceRecord {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub created: String,
+}
+
+/// A SCIM directory record: one provisioning connection of a workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectoryRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub created: String,
+}
+
+/// A SCIM bearer token record. Only the SHA-256 of the token is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub directory_id: String,
+    pub name: String,
+    pub hash: [u8; 32],
+    pub created: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A workspace member record; SCIM-provisioned members carry the SCIM user id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+    pub scim_directory_id: Option<String>,
+    pub scim_user_id: Option<String>,
+    pub created: String,
+}
+
+/// A stored SCIM resource in canonical form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRecord {
+    pub directory_id: String,
+    pub kind: ResourceKind,
+    pub id: String,
+    /// Position in creation order; the default, stable listing order.
+    pub seq: u64,
+    pub data: Value,
+    /// Hash of the SCIM `password` (writeOnly, RFC 7643 §4.1.1), if one was set.
+    pub password_hash: Option<String>,
+}
+
+/// A group logo image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogoRecord {
+    pub directory_id: String,
+    pub group_id: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// One change; a [`Batch`] of them is written atomically.
+#[derive(Debug, Clone)]
+pub enum Write {
+    PutWorkspace(WorkspaceRecord),
+    PutDirectory(DirectoryRecord),
+    PutToken(TokenRecord),
+    PutMember(MemberRecord),
+    DeleteMember { id: String },
+    PutResource(ResourceRecord),
+    DeleteResource { directory_id: String, id: String },
+    PutLogo(LogoRecord),
+    DeleteLogo { directory_id: String, group_id: String },
+}
+
+/// The changes of one request, committed in one transaction.
+pub type Batch = Vec<Write>;
+
+/// Everything in the store, as read at start-up.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub workspaces: Vec<WorkspaceRecord>,
+    pub directories: Vec<DirectoryRecord>,
+    pub tokens: Vec<TokenRecord>,
+    pub members: Vec<MemberRecord>,
+    /// Ordered by `seq` within each directory.
+    pub resources: Vec<ResourceRecord>,
+    pub logos: Vec<LogoRecord>,
+}
+
+/// A boxed future returned by [`Store::commit`].
+pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
+/// Durable storage.
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Reads everything (start-up).
+    fn load(&self) -> Result<Snapshot, StoreError>;
+    /// Writes a batch in one transaction; resolves once it is durable.
+    fn commit(&self, batch: Batch) -> CommitFuture;
+}

@@ -1,0 +1,307 @@
+//! The SQLite [`Store`]: one file in WAL mode (or `:memory:`), written by one dedicated thread that commits each
+//! batch in its own transaction, so a request is acknowledged only after its transaction has committed.
+//!
+//! `synchronous = NORMAL` in WAL mode keeps every committed transaction across a crash or kill of the process; only
+//! a power loss can take the last transactions (SQLite documentation, "WAL mode" and "PRAGMA synchronous").
+
+use std::path::Path;
+use std::sync::mpsc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use super::{
+    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Snapshot, Store, StoreError,
+    TokenRecord, WorkspaceRecord, Write,
+};
+use crate::scim::schema::ResourceKind;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS workspaces (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, plan TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS directories (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), name TEXT NOT NULL,
+    created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scim_tokens (
+    id TEXT PRIMARY KEY, directory_id TEXT NOT NULL, name TEXT NOT NULL, hash BLOB NOT NULL UNIQUE,
+    created TEXT NOT NULL, expires_at TEXT, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS members (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, email TEXT NOT NULL, role TEXT NOT NULL, active INTEGER NOT NULL,
+    scim_directory_id TEXT, scim_user_id TEXT, created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS members_scim ON members(scim_directory_id, scim_user_id);
+CREATE TABLE IF NOT EXISTS resources (
+    directory_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
+    password_hash TEXT, PRIMARY KEY (directory_id, id));
+CREATE INDEX IF NOT EXISTS resources_order ON resources(directory_id, seq);
+CREATE TABLE IF NOT EXISTS logos (
+    directory_id TEXT NOT NULL, group_id TEXT NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (directory_id, group_id));
+"#;
+
+type Job = (Batch, oneshot::Sender<Result<(), StoreError>>);
+
+/// SQLite storage; see the module docs.
+#[derive(Debug)]
+pub struct SqliteStore {
+    reader: parking_lot::Mutex<Connection>,
+    jobs: mpsc::Sender<Job>,
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`; `:memory:` gives a throw-away database.
+    pub fn open(path: &str) -> Result<Self, StoreError> {
+        let memory = path == ":memory:";
+        // A private in-memory database must be shared between the reader and the writer connection.
+        let uri = if memory {
+            format!("file:idconform-{}?mode=memory&cache=shared", uuid::Uuid::new_v4())
+        } else {
+            path.to_owned()
+        };
+        let open = || -> Result<Connection, StoreError> {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn = Connection::open_with_flags(Path::new(&uri), flags).map_err(db_err)?;
+            if !memory {
+                conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+            }
+            conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+            conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_err)?;
+            Ok(conn)
+        };
+        let writer = open()?;
+        writer.execute_batch(SCHEMA).map_err(db_err)?;
+        let reader = open()?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("idconform-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(SqliteStore { reader: parking_lot::Mutex::new(reader), jobs: tx })
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok((batch, reply)) = rx.recv() {
+        let result = apply_batch(&mut conn, &batch);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "transaction failed; nothing of it was written");
+        }
+        let _ = reply.send(result);
+    }
+}
+
+fn kind_str(kind: ResourceKind) -> &'static str {
+    kind.name()
+}
+
+fn apply_batch(conn: &mut Connection, batch: &Batch) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(db_err)?;
+    for w in batch {
+        match w {
+            Write::PutWorkspace(r) => tx
+                .prepare_cached(
+                    "INSERT INTO workspaces (id, name, plan, created) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, plan = excluded.plan",
+                )
+                .and_then(|mut s| s.execute(params![r.id, r.name, r.plan, r.created])),
+            Write::PutDirectory(r) => tx
+                .prepare_cached(
+                    "INSERT INTO directories (id, workspace_id, name, created) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                )
+                .and_then(|mut s| s.execute(params![r.id, r.workspace_id, r.name, r.created])),
+            Write::PutToken(r) => tx
+                .prepare_cached(
+                    "INSERT INTO scim_tokens (id, directory_id, name, hash, created, expires_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, expires_at = excluded.expires_at,
+                     revoked_at = excluded.revoked_at",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        r.id,
+                        r.directory_id,
+                        r.name,
+                        &r.hash[..],
+                        r.created,
+                        r.expires_at,
+                        r.revoked_at
+                    ])
+                }),
+            Write::PutMember(r) => tx
+                .prepare_cached(
+                    "INSERT INTO members (id, workspace_id, email, role, active, scim_directory_id, scim_user_id, created)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role,
+                     active = excluded.active",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        r.id,
+                        r.workspace_id,
+                        r.email,
+                        r.role,
+                        r.active,
+                        r.scim_directory_id,
+                        r.scim_user_id,
+                        r.created
+                    ])
+                }),
+            Write::DeleteMember { id } => {
+                tx.prepare_cached("DELETE FROM members WHERE id = ?1").and_then(|mut s| s.execute(params![id]))
+            }
+            Write::PutResource(r) => tx
+                .prepare_cached(
+                    "INSERT INTO resources (directory_id, id, kind, seq, data, password_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(directory_id, id) DO UPDATE SET data = excluded.data,
+                     password_hash = excluded.password_hash",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        r.directory_id,
+                        r.id,
+                        kind_str(r.kind),
+                        i64::try_from(r.seq).unwrap_or(i64::MAX),
+                        r.data.to_string(),
+                        r.password_hash
+                    ])
+                }),
+            Write::DeleteResource { directory_id, id } => tx
+                .prepare_cached("DELETE FROM resources WHERE directory_id = ?1 AND id = ?2")
+                .and_then(|mut s| s.execute(params![directory_id, id])),
+            Write::PutLogo(r) => tx
+                .prepare_cached(
+                    "INSERT INTO logos (directory_id, group_id, content_type, data) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(directory_id, group_id) DO UPDATE SET content_type = excluded.content_type,
+                     data = excluded.data",
+                )
+                .and_then(|mut s| s.execute(params![r.directory_id, r.group_id, r.content_type, r.data])),
+            Write::DeleteLogo { directory_id, group_id } => tx
+                .prepare_cached("DELETE FROM logos WHERE directory_id = ?1 AND group_id = ?2")
+                .and_then(|mut s| s.execute(params![directory_id, group_id])),
+        }
+        .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)
+}
+
+impl Store for SqliteStore {
+    fn load(&self) -> Result<Snapshot, StoreError> {
+        let conn = self.reader.lock();
+        let mut snap = Snapshot::default();
+        let mut s = conn.prepare("SELECT id, name, plan, created FROM workspaces ORDER BY created, id").map_err(db_err)?;
+        snap.workspaces = s
+            .query_map([], |r| Ok(WorkspaceRecord { id: r.get(0)?, name: r.get(1)?, plan: r.get(2)?, created: r.get(3)? }))
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut s =
+            conn.prepare("SELECT id, workspace_id, name, created FROM directories ORDER BY created, id").map_err(db_err)?;
+        snap.directories = s
+            .query_map([], |r| {
+                Ok(DirectoryRecord { id: r.get(0)?, workspace_id: r.get(1)?, name: r.get(2)?, created: r.get(3)? })
+            })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut s = conn
+            .prepare("SELECT id, directory_id, name, hash, created, expires_at, revoked_at FROM scim_tokens")
+            .map_err(db_err)?;
+        snap.tokens = s
+            .query_map([], |r| {
+                let hash: Vec<u8> = r.get(3)?;
+                let mut h = [0u8; 32];
+                if hash.len() == 32 {
+                    h.copy_from_slice(&hash);
+                }
+                Ok(TokenRecord {
+                    id: r.get(0)?,
+                    directory_id: r.get(1)?,
+                    name: r.get(2)?,
+                    hash: h,
+                    created: r.get(4)?,
+                    expires_at: r.get(5)?,
+                    revoked_at: r.get(6)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut s = conn
+            .prepare(
+                "SELECT id, workspace_id, email, role, active, scim_directory_id, scim_user_id, created FROM members
+                 ORDER BY created, id",
+            )
+            .map_err(db_err)?;
+        snap.members = s
+            .query_map([], |r| {
+                Ok(MemberRecord {
+                    id: r.get(0)?,
+                    workspace_id: r.get(1)?,
+                    email: r.get(2)?,
+                    role: r.get(3)?,
+                    active: r.get(4)?,
+                    scim_directory_id: r.get(5)?,
+                    scim_user_id: r.get(6)?,
+                    created: r.get(7)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut s = conn
+            .prepare("SELECT directory_id, id, kind, seq, data, password_hash FROM resources ORDER BY directory_id, seq")
+            .map_err(db_err)?;
+        let rows = s
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(db_err)?;
+        for (directory_id, id, kind, seq, data, password_hash) in rows {
+            let kind = ResourceKind::from_name(&kind)
+                .ok_or_else(|| StoreError::Database(format!("unknown resource kind {kind:?} for {id}")))?;
+            let data = serde_json::from_str(&data).map_err(|e| StoreError::Database(format!("resource {id}: {e}")))?;
+            snap.resources.push(ResourceRecord {
+                directory_id,
+                kind,
+                id,
+                seq: u64::try_from(seq).unwrap_or(0),
+                data,
+                password_hash,
+            });
+        }
+        let mut s = conn.prepare("SELECT directory_id, group_id, content_type, data FROM logos").map_err(db_err)?;
+        snap.logos = s
+            .query_map([], |r| {
+                Ok(LogoRecord { directory_id: r.get(0)?, group_id: r.get(1)?, content_type: r.get(2)?, data: r.get(3)? })
+            })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        drop(s);
+        let _ = conn.query_row("SELECT 1", [], |_| Ok(())).optional();
+        Ok(snap)
+    }
+
+    fn commit(&self, batch: Batch) -> CommitFuture {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.jobs.send((batch, tx));
+        Box::pin(async move {
+            if sent.is_err() {
+                return Err(StoreError::Unavailable);
+            }
+            rx.await.unwrap_or(Err(StoreError::Unavailable))
+        })
+    }
+}

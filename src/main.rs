@@ -1,0 +1,51 @@
+//! `idconform`: the command-line entry point. Thin: one module per verb under `cmd/`.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Conformance harness and reference server for SCIM 2.0, OAuth 2.0 and SAML 2.0.
+#[derive(Debug, Parser)]
+#[command(name = "idconform", version, about, long_about = None)]
+struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `idconform_server=debug`.
+    #[arg(long, global = true, env = "IDCONFORM_LOG", default_value = "info", help_heading = "Global options")]
+    log: String,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = cmd::LogFormat::Text, help_heading = "Global options")]
+    log_format: cmd::LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the reference server (SCIM 2.0 service provider).
+    Serve(cmd::serve::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging(&cli.log, cli.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Serve(args) => cmd::serve::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
