@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Run the reference server (SCIM 2.0 service provider).
     Serve(cmd::serve::Args),
+    /// Load users into a SCIM server and measure throughput and latency per operation.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
         }
     });
     match result {

@@ -8,3 +8,30 @@ pub mod scim;
 pub mod clock;
 pub mod store;
 pub mod tenancy;
+pub mod config;
+pub mod http;
+
+use std::sync::Arc;
+
+pub use config::ServerConfig;
+pub use http::{AppState, app};
+
+/// Opens the database and builds the state every handler shares.
+pub fn build_state(
+    config: ServerConfig,
+    db: &str,
+    clock: Arc<dyn clock::Clock>,
+) -> Result<AppState, store::StoreError> {
+    let store: Arc<dyn store::Store> = Arc::new(store::sqlite::SqliteStore::open(db)?);
+    let scim = scim::service::ScimService::new(store, clock, config.leniency, config.limits.clone())?;
+    Ok(AppState { scim: Arc::new(scim), config: Arc::new(config) })
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

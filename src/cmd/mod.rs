@@ -1,5 +1,7 @@
 //! One module per verb; each owns its `Args` and `run`.
 
+pub mod bench;
+pub mod embedded;
 pub mod serve;
 
 /// How log lines are written.

@@ -15,7 +15,11 @@
 //! - `password` is never part of it: the service hashes it and keeps the hash aside;
 //! - a user's `groups` is derived from group memberships by the store, never taken from input.
 
+pub mod bulk;
+pub mod directory;
+pub mod discovery;
 pub mod error;
+pub mod service;
 pub mod filter;
 pub mod patch;
 pub mod project;

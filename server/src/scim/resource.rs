@@ -124,7 +124,7 @@ pub fn normalize(
         // A plain name, or one qualified with its schema URN (RFC 7644 §3.10), e.g.
         // `urn:ietf:params:scim:schemas:core:2.0:User:userName`. Dotted paths are not attribute names here:
         // resolving without the sub-attribute makes `name.givenName` an unknown attribute, as it should be.
-        let (urn, name) = split_urn(key);
+        let (urn, name) = split_path_urn(key);
         match rt.resolve(urn, name, None) {
             Some(r) => acc.put(r.home, r.attr, value, leniency)?,
             None => unknown(strict, key)?,
@@ -182,7 +182,10 @@ pub fn merge_for_replace(
     carry_over(top_defs, stored_obj, &mut out, "")?;
 
     for ext in rt.extensions.iter().map(|e| e.schema) {
-        let stored_ext = stored_obj.get(ext.id).and_then(Value::as_object).unwrap_or(&empty);
+        let stored_ext = stored_obj
+            .get(ext.id)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let mut new_ext = match out.remove(ext.id) {
             Some(Value::Object(m)) => m,
             _ => Map::new(),
@@ -192,7 +195,7 @@ pub fn merge_for_replace(
             out.insert(ext.id.to_owned(), Value::Object(new_ext));
         }
     }
-    let resource = order_canonical(out, rt);
+    let resource = Value::Object(order_canonical(out, rt));
     check_required(&resource, rt)?;
     Ok(resource)
 }
@@ -200,9 +203,11 @@ pub fn merge_for_replace(
 /// Validates a resource in canonical form after a PATCH ([RFC 7644 §3.5.2]: "Each operation against an attribute
 /// MUST be compatible with the attribute's mutability and schema"): only known attributes, values of the right
 /// type and shape (as [`normalize_value`] in strict mode checks them, including at most one `primary`),
-/// `schemas` listing the core schema, required attributes present (400 `invalidValue`), immutable values and
-/// sub-values unchanged against `stored` (400 `mutability`; `members` elements may still be added or removed), and
-/// readOnly attributes other than `meta` unchanged (400 `mutability`).
+/// `schemas` listing the core schema, required attributes present (400 `invalidValue`), immutable values
+/// unchanged against `stored` (400 `mutability`), and readOnly attributes other than `meta` unchanged (400
+/// `mutability`). In `members`, elements may be added or removed (RFC 7643 §4.2); an element kept (same `value`)
+/// may not get a different `type` or `$ref`, but may omit them — IdPs restate memberships as bare
+/// `{"value": id}`, which changes nothing.
 ///
 /// `null` and `[]` are read as unassigned; the PATCH engine is expected to remove them. A `password` left in the
 /// resource is a bug of the caller (it must be taken out and hashed) and gives a 500.
@@ -269,7 +274,10 @@ pub fn validate_after_patch(
     let top_defs = rt.schema.attributes.iter().chain(COMMON_ATTRIBUTES.iter());
     check_unchanged(top_defs, stored_obj, obj, "")?;
     for ext in rt.extensions.iter().map(|e| e.schema) {
-        let s = stored_obj.get(ext.id).and_then(Value::as_object).unwrap_or(&empty);
+        let s = stored_obj
+            .get(ext.id)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let p = obj.get(ext.id).and_then(Value::as_object).unwrap_or(&empty);
         check_unchanged(ext.attributes.iter(), s, p, ext.id)?;
     }
@@ -317,7 +325,11 @@ impl Collected {
     fn new(rt: &'static ResourceTypeDef) -> Self {
         Collected {
             core: Map::new(),
-            extensions: rt.extensions.iter().map(|e| (e.schema, Map::new())).collect(),
+            extensions: rt
+                .extensions
+                .iter()
+                .map(|e| (e.schema, Map::new()))
+                .collect(),
             seen: Vec::new(),
             password: None,
         }
@@ -357,7 +369,8 @@ impl Collected {
         let normalized = value_at(def, value, strict, &path, 0)?;
 
         // RFC 7643 §4.1.1 / scim module docs: the cleartext password never becomes part of the resource.
-        if def.mutability == Mutability::WriteOnly && container.is_none() && def.name == "password" {
+        if def.mutability == Mutability::WriteOnly && container.is_none() && def.name == "password"
+        {
             self.password = match normalized {
                 Some(Value::String(s)) => Some(s),
                 _ => None,
@@ -387,11 +400,23 @@ impl Collected {
         let mut out = self.core;
         for (ext, map) in self.extensions {
             if !map.is_empty() {
-                out.insert(ext.id.to_owned(), Value::Object(order_attrs(map, ext.attributes)));
+                out.insert(
+                    ext.id.to_owned(),
+                    Value::Object(order_attrs(map, ext.attributes)),
+                );
             }
         }
         Value::Object(order_canonical(out, rt))
     }
+}
+
+/// [`split_urn`], minus its panic: it slices the first four bytes, which are not always on a character boundary
+/// (`"abcé…"`). Such a key cannot start with `urn:` anyway.
+fn split_path_urn(path: &str) -> (Option<&str>, &str) {
+    if path.len() > 4 && !path.is_char_boundary(4) {
+        return (None, path);
+    }
+    split_urn(path)
 }
 
 /// An attribute the schema does not define: dropped when lenient, 400 `invalidSyntax` when strict (RFC 7644 §3.12:
@@ -503,7 +528,11 @@ fn check_schemas_value(value: &Value, rt: &'static ResourceTypeDef) -> ScimResul
 fn schemas_for(obj: &Map<String, Value>, rt: &'static ResourceTypeDef) -> Value {
     let mut list = vec![Value::String(rt.schema.id.to_owned())];
     for ext in rt.extensions.iter().map(|e| e.schema) {
-        if obj.get(ext.id).and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
+        if obj
+            .get(ext.id)
+            .and_then(Value::as_object)
+            .is_some_and(|m| !m.is_empty())
+        {
             list.push(Value::String(ext.id.to_owned()));
         }
     }
@@ -513,7 +542,10 @@ fn schemas_for(obj: &Map<String, Value>, rt: &'static ResourceTypeDef) -> Value 
 /// Puts a resource's keys in a stable order — `schemas`, `id`, common and core attributes in schema order,
 /// extensions, `meta` last — so that equal resources serialize identically (ETags, snapshots). `schemas` is
 /// recomputed.
-fn order_canonical(mut map: Map<String, Value>, rt: &'static ResourceTypeDef) -> Map<String, Value> {
+fn order_canonical(
+    mut map: Map<String, Value>,
+    rt: &'static ResourceTypeDef,
+) -> Map<String, Value> {
     let mut out = Map::with_capacity(map.len() + 1);
     out.insert("schemas".to_owned(), schemas_for(&map, rt));
     map.remove("schemas");
@@ -553,7 +585,10 @@ fn order_attrs(mut map: Map<String, Value>, defs: &'static [AttrDef]) -> Map<Str
 /// 400 `invalidValue` (RFC 7644 §3.12, Table 9: "A required value was missing").
 fn check_required(resource: &Value, rt: &'static ResourceTypeDef) -> ScimResult<()> {
     let required_in = |container: Option<&Value>, defs: &'static [AttrDef], prefix: &str| {
-        for def in defs.iter().filter(|d| d.required && d.mutability != Mutability::ReadOnly) {
+        for def in defs
+            .iter()
+            .filter(|d| d.required && d.mutability != Mutability::ReadOnly)
+        {
             // The writeOnly password is never in the canonical form; it cannot be checked here.
             if def.mutability == Mutability::WriteOnly {
                 continue;
@@ -586,7 +621,11 @@ fn check_required(resource: &Value, rt: &'static ResourceTypeDef) -> ScimResult<
             // The required attributes of an optional extension apply only when it is used.
             continue;
         }
-        required_in(container, ext.schema.attributes, &format!("{}:", ext.schema.id))?;
+        required_in(
+            container,
+            ext.schema.attributes,
+            &format!("{}:", ext.schema.id),
+        )?;
     }
     Ok(())
 }
@@ -649,7 +688,11 @@ fn value_at(
         out = reference_list(out, path)?;
     }
     one_primary(def, &mut out, strict, path)?;
-    Ok(if out.is_empty() { None } else { Some(Value::Array(out)) })
+    Ok(if out.is_empty() {
+        None
+    } else {
+        Some(Value::Array(out))
+    })
 }
 
 /// Whether `def` is a list of references to resources (a group's `members`): elements are identified by `value`,
@@ -672,7 +715,10 @@ fn reference_list(items: Vec<Value>, path: &str) -> ScimResult<Vec<Value>> {
                 "each element of \"{path}\" needs a \"value\" holding the id of a resource (RFC 7643 §4.2)"
             )));
         };
-        if out.iter().any(|o| o.get("value").and_then(Value::as_str) == Some(id)) {
+        if out
+            .iter()
+            .any(|o| o.get("value").and_then(Value::as_str) == Some(id))
+        {
             continue;
         }
         out.push(item);
@@ -689,7 +735,9 @@ fn one_primary(def: &AttrDef, items: &mut [Value], strict: bool, path: &str) -> 
     }
     let mut seen = false;
     for item in items.iter_mut() {
-        let Some(obj) = item.as_object_mut() else { continue };
+        let Some(obj) = item.as_object_mut() else {
+            continue;
+        };
         if obj.get("primary") != Some(&Value::Bool(true)) {
             continue;
         }
@@ -751,7 +799,12 @@ fn single_value(
         AttrType::Decimal => match value {
             Value::Number(_) => value.clone(),
             Value::String(s) if !strict => {
-                match s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                match s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                {
                     Some(n) => Value::Number(n),
                     None => return Err(wrong("a decimal number")),
                 }
@@ -771,7 +824,9 @@ fn single_value(
         },
         // RFC 7643 §2.3.6: base64 per RFC 4648 §4.
         AttrType::Binary => match value {
-            Value::String(s) => Value::String(binary(s, strict).ok_or_else(|| wrong("base64 (RFC 4648 §4)"))?),
+            Value::String(s) => {
+                Value::String(binary(s, strict).ok_or_else(|| wrong("base64 (RFC 4648 §4)"))?)
+            }
             _ => return Err(wrong("base64 (RFC 4648 §4)")),
         },
         AttrType::Complex => return complex_value(def, value, strict, path, depth),
@@ -845,8 +900,8 @@ fn complex_value(
         match value_at(sub, v, strict, &sub_path, depth + 1)? {
             Some(mut x) => {
                 // The `type` of a reference (RFC 7643 §4.2 members: "User" or "Group") names a resource type, so
-                // its canonical values are a closed set, unlike labels such as emails' "work" (§2.3.? canonical
-                // values are only suggestions there).
+                // its canonical values are a closed set, unlike labels such as emails' "work", whose canonical values
+                // RFC 7643 §7 calls "suggested" ("canonicalValues").
                 if closed_type && sub.name == "type" && !sub.canonical_values.is_empty() {
                     x = closed_value(sub, x, &sub_path)?;
                 }
@@ -872,9 +927,11 @@ fn not_complex(path: &str, value: &Value) -> ScimError {
 
 /// Maps a value onto one of `def`'s canonical values, case-insensitively, spelling it canonically.
 fn closed_value(def: &'static AttrDef, value: Value, path: &str) -> ScimResult<Value> {
-    let found = value
-        .as_str()
-        .and_then(|s| def.canonical_values.iter().find(|c| c.eq_ignore_ascii_case(s)));
+    let found = value.as_str().and_then(|s| {
+        def.canonical_values
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(s))
+    });
     match found {
         Some(c) => Ok(Value::String((*c).to_owned())),
         None => Err(ScimError::invalid_value(format!(
@@ -919,7 +976,7 @@ fn carry_over<'a>(
             },
             Mutability::Immutable => match (old, out.get(def.name)) {
                 (Some(o), Some(n)) if !same(def, o, n) => {
-                    return Err(immutable_changed(prefix, def.name));
+                    return Err(immutable_changed(&attr_path(prefix, def.name)));
                 }
                 (Some(o), None) => {
                     out.insert(def.name.to_owned(), o.clone());
@@ -934,14 +991,20 @@ fn carry_over<'a>(
                 if !has_fixed_subs {
                     continue;
                 }
-                let (Some(o), Some(n)) = (old, out.get_mut(def.name)) else { continue };
-                let path = format!("{prefix}{}{}", if prefix.is_empty() { "" } else { ":" }, def.name);
+                let (Some(o), Some(n)) = (old, out.get_mut(def.name)) else {
+                    continue;
+                };
+                let path = attr_path(prefix, def.name);
                 match (o, n) {
                     (Value::Array(olds), Value::Array(news)) => {
                         for n in news.iter_mut() {
                             let id = n.get("value").cloned();
-                            let matched = id.as_ref().and_then(|id| olds.iter().find(|o| o.get("value") == Some(id)));
-                            if let (Some(o), Some(n)) = (matched.and_then(Value::as_object), n.as_object_mut()) {
+                            let matched = id
+                                .as_ref()
+                                .and_then(|id| olds.iter().find(|o| o.get("value") == Some(id)));
+                            if let (Some(o), Some(n)) =
+                                (matched.and_then(Value::as_object), n.as_object_mut())
+                            {
                                 carry_over_subs(def, o, n, &path, true)?;
                             }
                         }
@@ -949,7 +1012,8 @@ fn carry_over<'a>(
                     (Value::Object(o), Value::Object(n)) => {
                         // A readOnly sub-attribute describes the rest of the value (manager `displayName` is the
                         // manager's name): keep it only while the value designates the same thing.
-                        let same_target = def.sub_attr("value").is_none() || o.get("value") == n.get("value");
+                        let same_target =
+                            def.sub_attr("value").is_none() || o.get("value") == n.get("value");
                         carry_over_subs(def, o, n, &path, same_target)?;
                     }
                     _ => {}
@@ -978,7 +1042,7 @@ fn carry_over_subs(
             }
             Mutability::Immutable => match (o, new.get(sub.name)) {
                 (Some(o), Some(n)) if !same(sub, o, n) => {
-                    return Err(immutable_changed(path, sub.name));
+                    return Err(immutable_changed(&format!("{path}.{}", sub.name)));
                 }
                 (Some(o), None) => {
                     new.insert(sub.name.to_owned(), o.clone());
@@ -1012,32 +1076,39 @@ fn check_unchanged<'a>(
                 };
                 if !unchanged {
                     return Err(ScimError::mutability(format!(
-                        "attribute \"{prefix}{}\" is readOnly (RFC 7643 §7)",
-                        def.name
+                        "attribute \"{}\" is readOnly (RFC 7643 §7)",
+                        attr_path(prefix, def.name)
                     )));
                 }
             }
             Mutability::Immutable => {
                 if let Some(o) = old {
                     if !new.is_some_and(|n| same(def, o, n)) {
-                        return Err(immutable_changed(prefix, def.name));
+                        return Err(immutable_changed(&attr_path(prefix, def.name)));
                     }
                 }
             }
             Mutability::ReadWrite | Mutability::WriteOnly => {
-                let immutable_subs: Vec<&AttrDef> =
-                    def.sub_attributes.iter().filter(|s| s.mutability == Mutability::Immutable).collect();
+                let immutable_subs: Vec<&AttrDef> = def
+                    .sub_attributes
+                    .iter()
+                    .filter(|s| s.mutability == Mutability::Immutable)
+                    .collect();
                 if immutable_subs.is_empty() {
                     continue;
                 }
-                let (Some(o), Some(n)) = (old, new) else { continue };
+                let (Some(o), Some(n)) = (old, new) else {
+                    continue;
+                };
                 let pairs: Vec<(&Value, &Value)> = match (o, n) {
                     // Elements are matched by `value`; added and removed elements are fine (RFC 7643 §4.2).
                     (Value::Array(olds), Value::Array(news)) => news
                         .iter()
                         .filter_map(|n| {
                             let id = n.get("value")?;
-                            olds.iter().find(|o| o.get("value") == Some(id)).map(|o| (o, n))
+                            olds.iter()
+                                .find(|o| o.get("value") == Some(id))
+                                .map(|o| (o, n))
                         })
                         .collect(),
                     (Value::Object(_), Value::Object(_)) => vec![(o, n)],
@@ -1045,10 +1116,15 @@ fn check_unchanged<'a>(
                 };
                 for (o, n) in pairs {
                     for sub in &immutable_subs {
-                        if let Some(ov) = o.get(sub.name).filter(|v| !is_unassigned(v)) {
-                            if !n.get(sub.name).is_some_and(|nv| same(sub, ov, nv)) {
-                                let path = format!("{prefix}{}", def.name);
-                                return Err(immutable_changed(&path, sub.name));
+                        // Only a conflicting value is a change: a PATCH that replaces `members` with bare
+                        // `{"value": id}` elements (as IdPs send them) restates the membership, it does not
+                        // rewrite its `type`, which the service fills in again from the referenced resource.
+                        let ov = o.get(sub.name).filter(|v| !is_unassigned(v));
+                        let nv = n.get(sub.name).filter(|v| !is_unassigned(v));
+                        if let (Some(ov), Some(nv)) = (ov, nv) {
+                            if !same(sub, ov, nv) {
+                                let path = format!("{}.{}", attr_path(prefix, def.name), sub.name);
+                                return Err(immutable_changed(&path));
                             }
                         }
                     }
@@ -1059,17 +1135,18 @@ fn check_unchanged<'a>(
     Ok(())
 }
 
-fn immutable_changed(prefix: &str, name: &str) -> ScimError {
-    let sep = if prefix.is_empty() {
-        ""
-    } else if prefix.starts_with("urn:") && !prefix.contains('.') && !prefix.ends_with(':') {
-        ":"
+/// The path of attribute `name` in container `prefix` (empty for the top level, else an extension URN).
+fn attr_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
     } else {
-        "."
-    };
+        format!("{prefix}:{name}")
+    }
+}
+
+fn immutable_changed(path: &str) -> ScimError {
     ScimError::mutability(format!(
-        "attribute \"{prefix}{sep}{name}\" is immutable: the value may be set once and not changed \
-         (RFC 7644 §3.5.1, RFC 7643 §7)"
+        "attribute \"{path}\" is immutable: once set, its value cannot change (RFC 7644 §3.5.1, RFC 7643 §7)"
     ))
 }
 
@@ -1094,8 +1171,12 @@ fn same_at(def: &AttrDef, a: &Value, b: &Value, depth: usize) -> bool {
     match (a, b) {
         (Value::Array(xs), Value::Array(ys)) => {
             xs.len() == ys.len()
-                && xs.iter().all(|x| ys.iter().any(|y| same_one(def, x, y, depth)))
-                && ys.iter().all(|y| xs.iter().any(|x| same_one(def, x, y, depth)))
+                && xs
+                    .iter()
+                    .all(|x| ys.iter().any(|y| same_one(def, x, y, depth)))
+                && ys
+                    .iter()
+                    .all(|y| xs.iter().any(|x| same_one(def, x, y, depth)))
         }
         _ => same_one(def, a, b, depth),
     }
@@ -1107,7 +1188,8 @@ fn same_one(def: &AttrDef, a: &Value, b: &Value, depth: usize) -> bool {
             x == y || x.to_lowercase() == y.to_lowercase()
         }
         (Value::Object(x), Value::Object(y)) if def.ty == AttrType::Complex => {
-            let assigned = |m: &Map<String, Value>| m.values().filter(|v| !is_unassigned(v)).count();
+            let assigned =
+                |m: &Map<String, Value>| m.values().filter(|v| !is_unassigned(v)).count();
             assigned(x) == assigned(y)
                 && x.iter().filter(|(_, v)| !is_unassigned(v)).all(|(k, xv)| {
                     match (def.sub_attr(k), y.get(k)) {
@@ -1130,4 +1212,1234 @@ fn check_patched_value(def: &'static AttrDef, value: &Value, strict: Leniency) -
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::scim::error::ScimType;
+    use crate::scim::schema::{
+        ENTERPRISE_USER_URN, GROUP_URN, ResourceKind, Returned, USER_URN, Uniqueness,
+    };
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const LENIENT: Leniency = Leniency { strict: false };
+    const STRICT: Leniency = Leniency { strict: true };
+
+    fn user() -> &'static ResourceTypeDef {
+        ResourceKind::User.def()
+    }
+    fn group() -> &'static ResourceTypeDef {
+        ResourceKind::Group.def()
+    }
+
+    fn scim_type(r: Result<impl std::fmt::Debug, ScimError>) -> Option<ScimType> {
+        match r {
+            Ok(v) => panic!("expected an error, got {v:?}"),
+            Err(e) => e.scim_type(),
+        }
+    }
+
+    fn ok(input: Value, rt: &'static ResourceTypeDef, l: Leniency) -> Normalized {
+        match normalize(&input, rt, l) {
+            Ok(n) => n,
+            Err(e) => panic!("normalize({input}) with {l:?} failed: {e}"),
+        }
+    }
+
+    /// RFC 7643 §8.2, "Full User Representation" (the certificate shortened to a valid base64 prefix).
+    fn rfc7643_full_user() -> Value {
+        json!({
+          "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+          "id": "2819c223-7f76-453a-919d-413861904646",
+          "externalId": "701984",
+          "userName": "bjensen@example.com",
+          "name": {
+            "formatted": "Ms. Barbara J Jensen, III",
+            "familyName": "Jensen",
+            "givenName": "Barbara",
+            "middleName": "Jane",
+            "honorificPrefix": "Ms.",
+            "honorificSuffix": "III"
+          },
+          "displayName": "Babs Jensen",
+          "nickName": "Babs",
+          "profileUrl": "https://login.example.com/bjensen",
+          "emails": [
+            {"value": "bjensen@example.com", "type": "work", "primary": true},
+            {"value": "babs@jensen.org", "type": "home"}
+          ],
+          "addresses": [
+            {
+              "type": "work",
+              "streetAddress": "100 Universal City Plaza",
+              "locality": "Hollywood",
+              "region": "CA",
+              "postalCode": "91608",
+              "country": "USA",
+              "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA",
+              "primary": true
+            },
+            {
+              "type": "home",
+              "streetAddress": "456 Hollywood Blvd",
+              "locality": "Hollywood",
+              "region": "CA",
+              "postalCode": "91608",
+              "country": "USA",
+              "formatted": "456 Hollywood Blvd\nHollywood, CA 91608 USA"
+            }
+          ],
+          "phoneNumbers": [
+            {"value": "555-555-5555", "type": "work"},
+            {"value": "555-555-4444", "type": "mobile"}
+          ],
+          "ims": [{"value": "someaimhandle", "type": "aim"}],
+          "photos": [
+            {"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"},
+            {"value": "https://photos.example.com/profilephoto/72930000000Ccne/T", "type": "thumbnail"}
+          ],
+          "userType": "Employee",
+          "title": "Tour Guide",
+          "preferredLanguage": "en-US",
+          "locale": "en-US",
+          "timezone": "America/Los_Angeles",
+          "active": true,
+          "password": "t1meMa$heen",
+          "groups": [
+            {
+              "value": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+              "$ref": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a",
+              "display": "Tour Guides"
+            },
+            {
+              "value": "fc348aa8-3835-40eb-a20b-c726e15c55b5",
+              "$ref": "https://example.com/v2/Groups/fc348aa8-3835-40eb-a20b-c726e15c55b5",
+              "display": "Employees"
+            }
+          ],
+          "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAw"}],
+          "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"a330bc54f0671c9\"",
+            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
+          }
+        })
+    }
+
+    fn entra_user() -> Value {
+        json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef","userName":"Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1","active":true,"emails":[{"primary":true,"type":"work","value":"Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"}],"meta":{"resourceType":"User"},"name":{"formatted":"givenName familyName","familyName":"familyName","givenName":"givenName"},"roles":[]})
+    }
+
+    fn entra_group() -> Value {
+        json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],"externalId":"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159","displayName":"displayName_5b1d5f5a","meta":{"resourceType":"Group"}})
+    }
+
+    fn okta_user() -> Value {
+        json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"test.user@okta.local","name":{"givenName":"Test","familyName":"User"},"emails":[{"primary":true,"value":"test.user@okta.local","type":"work"}],"displayName":"Test User","locale":"en-US","externalId":"00ujl29u0le5T6Aj10h7","groups":[],"password":"1mz050nq","active":true})
+    }
+
+    #[test]
+    fn rfc7643_full_user_normalizes_and_renders_back() {
+        let input = rfc7643_full_user();
+        for l in [LENIENT, STRICT] {
+            let n = ok(input.clone(), user(), l);
+            assert_eq!(n.password.as_deref(), Some("t1meMa$heen"));
+            let r = n.resource.as_object().expect("object");
+            for gone in ["id", "meta", "groups", "password"] {
+                assert!(!r.contains_key(gone), "{gone} must not be taken from input");
+            }
+            // What the service adds back (id, meta) plus the derived groups give the RFC's document, without the
+            // password, which is never returned.
+            let mut stored = n.resource.clone();
+            stored["id"] = input["id"].clone();
+            stored["meta"] = input["meta"].clone();
+            stored["groups"] = input["groups"].clone();
+            let mut expected = input.clone();
+            expected.as_object_mut().expect("object").remove("password");
+            let rendered = crate::scim::project::Projection::default_for(user()).apply(&stored);
+            assert_eq!(rendered, expected);
+        }
+    }
+
+    #[test]
+    fn output_is_in_canonical_order() {
+        let n = ok(rfc7643_full_user(), user(), STRICT);
+        let keys: Vec<&str> = n
+            .resource
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys[..4], ["schemas", "externalId", "userName", "name"]);
+        let addr: Vec<&str> = n.resource["addresses"][0]
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(addr[0], "formatted");
+        assert_eq!(addr[addr.len() - 1], "primary");
+    }
+
+    #[test]
+    fn entra_create_user_is_accepted_in_both_modes() {
+        for l in [LENIENT, STRICT] {
+            let n = ok(entra_user(), user(), l);
+            assert_eq!(n.password, None);
+            assert_eq!(
+                n.resource,
+                json!({
+                    "schemas": [USER_URN],
+                    "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+                    "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+                    "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+                    "active": true,
+                    "emails": [{"value": "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com", "type": "work", "primary": true}]
+                }),
+                "meta and the empty roles are dropped; the unused enterprise URN leaves schemas"
+            );
+        }
+    }
+
+    #[test]
+    fn entra_create_group_with_adscim_schema() {
+        let n = ok(entra_group(), group(), LENIENT);
+        assert_eq!(
+            n.resource,
+            json!({"schemas": [GROUP_URN], "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "displayName_5b1d5f5a"})
+        );
+        assert_eq!(
+            scim_type(normalize(&entra_group(), group(), STRICT)),
+            Some(ScimType::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn okta_create_user_with_password_and_empty_groups() {
+        for l in [LENIENT, STRICT] {
+            let n = ok(okta_user(), user(), l);
+            assert_eq!(n.password.as_deref(), Some("1mz050nq"));
+            let r = n.resource.as_object().expect("object");
+            assert!(!r.contains_key("password") && !r.contains_key("groups"));
+            assert_eq!(r["userName"], "test.user@okta.local");
+            assert_eq!(r["active"], true);
+        }
+    }
+
+    #[test]
+    fn debug_redacts_the_password() {
+        let n = ok(okta_user(), user(), LENIENT);
+        let s = format!("{n:?}");
+        assert!(!s.contains("1mz050nq") && s.contains("redacted"), "{s}");
+    }
+
+    /// (case, input, lenient outcome, strict outcome): `Ok(expected resource)` or `Err(scimType)`.
+    type Case = (
+        &'static str,
+        Value,
+        Result<Value, ScimType>,
+        Result<Value, ScimType>,
+    );
+
+    fn run_user_cases(cases: Vec<Case>, rt: &'static ResourceTypeDef) {
+        for (name, input, lenient, strict) in cases {
+            for (l, want) in [(LENIENT, lenient), (STRICT, strict)] {
+                let got = normalize(&input, rt, l);
+                match (&got, &want) {
+                    (Ok(n), Ok(w)) => assert_eq!(&n.resource, w, "{name} ({l:?})"),
+                    (Err(e), Err(t)) => assert_eq!(e.scim_type(), Some(*t), "{name} ({l:?}): {e}"),
+                    _ => panic!("{name} ({l:?}): got {got:?}, want {want:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn body_and_schemas_rules() {
+        use ScimType::{InvalidSyntax, InvalidValue};
+        let core_only = json!({"schemas": [USER_URN], "userName": "a"});
+        let cases: Vec<Case> = vec![
+            (
+                "array body",
+                json!([]),
+                Err(InvalidSyntax),
+                Err(InvalidSyntax),
+            ),
+            (
+                "string body",
+                json!("x"),
+                Err(InvalidSyntax),
+                Err(InvalidSyntax),
+            ),
+            (
+                "null body",
+                Value::Null,
+                Err(InvalidSyntax),
+                Err(InvalidSyntax),
+            ),
+            (
+                "schemas missing",
+                json!({"userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "schemas empty",
+                json!({"schemas": [], "userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "schemas without core",
+                json!({"schemas": [ENTERPRISE_USER_URN], "userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "schemas as a string",
+                json!({"schemas": USER_URN, "userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "schemas as a number",
+                json!({"schemas": 1, "userName": "a"}),
+                Err(InvalidSyntax),
+                Err(InvalidSyntax),
+            ),
+            (
+                "schemas with a non-string",
+                json!({"schemas": [USER_URN, 3], "userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "unknown schema URN",
+                json!({"schemas": [USER_URN, "urn:example:custom"], "userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidValue),
+            ),
+            (
+                "group URN on a user",
+                json!({"schemas": [USER_URN, GROUP_URN], "userName": "a"}),
+                Ok(core_only.clone()),
+                Err(InvalidValue),
+            ),
+            (
+                "schema URNs and the key are case-insensitive",
+                json!({"SCHEMAS": [USER_URN.to_uppercase()], "userName": "a"}),
+                Ok(core_only.clone()),
+                Ok(core_only.clone()),
+            ),
+            (
+                "extension listed but unused",
+                json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "userName": "a"}),
+                Ok(core_only.clone()),
+                Ok(core_only.clone()),
+            ),
+            (
+                "extension used but not listed",
+                json!({"schemas": [USER_URN], "userName": "a", ENTERPRISE_USER_URN: {"department": "d"}}),
+                Ok(
+                    json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "userName": "a", ENTERPRISE_USER_URN: {"department": "d"}}),
+                ),
+                Err(InvalidSyntax),
+            ),
+            (
+                "extension object not an object",
+                json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "userName": "a", ENTERPRISE_USER_URN: "x"}),
+                Err(InvalidSyntax),
+                Err(InvalidSyntax),
+            ),
+            (
+                "extension object null",
+                json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "userName": "a", ENTERPRISE_USER_URN: null}),
+                Ok(core_only.clone()),
+                Ok(core_only.clone()),
+            ),
+        ];
+        run_user_cases(cases, user());
+    }
+
+    #[test]
+    fn names_are_matched_case_insensitively() {
+        let ext_lower = ENTERPRISE_USER_URN.to_lowercase();
+        let input = json!({
+            "Schemas": [USER_URN, ext_lower.clone()],
+            "USERNAME": "bjensen",
+            "Name": {"GIVENNAME": "Barbara", "familyname": "Jensen"},
+            "EMAILS": [{"VALUE": "b@example.com", "Primary": true}],
+            "externalid": "x1",
+            ext_lower: {"EmployeeNumber": "701984", "MANAGER": {"Value": "m1"}},
+        });
+        let want = json!({
+            "schemas": [USER_URN, ENTERPRISE_USER_URN],
+            "externalId": "x1",
+            "userName": "bjensen",
+            "name": {"familyName": "Jensen", "givenName": "Barbara"},
+            "emails": [{"value": "b@example.com", "primary": true}],
+            ENTERPRISE_USER_URN: {"employeeNumber": "701984", "manager": {"value": "m1"}},
+        });
+        for l in [LENIENT, STRICT] {
+            assert_eq!(ok(input.clone(), user(), l).resource, want, "{l:?}");
+        }
+    }
+
+    #[test]
+    fn fully_qualified_names_are_accepted() {
+        let input = json!({
+            "schemas": [USER_URN, ENTERPRISE_USER_URN],
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName": "bjensen",
+            "urn:ietf:params:scim:schemas:core:2.0:user:displayName": "Babs",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "701984",
+            ENTERPRISE_USER_URN: {"department": "Tour Operations"},
+        });
+        let want = json!({
+            "schemas": [USER_URN, ENTERPRISE_USER_URN],
+            "userName": "bjensen",
+            "displayName": "Babs",
+            ENTERPRISE_USER_URN: {"employeeNumber": "701984", "department": "Tour Operations"},
+        });
+        for l in [LENIENT, STRICT] {
+            assert_eq!(ok(input.clone(), user(), l).resource, want, "{l:?}");
+        }
+        // Core attributes wrapped in an object under the core URN, as some clients send them.
+        let wrapped = json!({"schemas": [USER_URN], USER_URN: {"userName": "w"}});
+        assert_eq!(
+            ok(wrapped, user(), STRICT).resource,
+            json!({"schemas": [USER_URN], "userName": "w"})
+        );
+    }
+
+    #[test]
+    fn read_only_attributes_are_ignored() {
+        let input = json!({
+            "schemas": [USER_URN, ENTERPRISE_USER_URN],
+            "id": "client-chosen",
+            "meta": {"resourceType": "User", "created": "not even a date"},
+            "userName": "a",
+            "groups": [{"value": "g1"}],
+            ENTERPRISE_USER_URN: {"manager": {"value": "m1", "displayName": "Boss"}},
+        });
+        let want = json!({
+            "schemas": [USER_URN, ENTERPRISE_USER_URN],
+            "userName": "a",
+            ENTERPRISE_USER_URN: {"manager": {"value": "m1"}},
+        });
+        for l in [LENIENT, STRICT] {
+            assert_eq!(ok(input.clone(), user(), l).resource, want, "{l:?}");
+        }
+        let g = json!({"schemas": [GROUP_URN], "displayName": "G", "logo": "https://x/logo.png",
+                       "members": [{"value": "u1", "display": "User One"}]});
+        assert_eq!(
+            ok(g, group(), STRICT).resource,
+            json!({"schemas": [GROUP_URN], "displayName": "G", "members": [{"value": "u1"}]})
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_dropped_when_lenient_rejected_when_strict() {
+        use ScimType::InvalidSyntax;
+        let base = json!({"schemas": [USER_URN], "userName": "a"});
+        let cases: Vec<Case> = vec![
+            (
+                "unknown top-level",
+                json!({"schemas": [USER_URN], "userName": "a", "favouriteColour": "blue"}),
+                Ok(base.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "dotted key",
+                json!({"schemas": [USER_URN], "userName": "a", "name.givenName": "B"}),
+                Ok(base.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "unknown sub-attribute",
+                json!({"schemas": [USER_URN], "userName": "a", "name": {"nick": "B"}}),
+                Ok(base.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "unknown extension attribute",
+                json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "userName": "a", ENTERPRISE_USER_URN: {"badge": 7}}),
+                Ok(base.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "unknown extension as a key",
+                json!({"schemas": [USER_URN], "userName": "a", "urn:example:custom:2.0:User": {"x": 1}}),
+                Ok(base.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "extension attribute without its URN",
+                json!({"schemas": [USER_URN], "userName": "a", "employeeNumber": "1"}),
+                Ok(base.clone()),
+                Err(InvalidSyntax),
+            ),
+            (
+                "same attribute twice",
+                json!({"schemas": [USER_URN], "userName": "a", "USERNAME": "b"}),
+                Ok(json!({"schemas": [USER_URN], "userName": "b"})),
+                Err(InvalidSyntax),
+            ),
+            (
+                "same sub-attribute twice",
+                json!({"schemas": [USER_URN], "userName": "a", "name": {"givenName": "x", "GivenName": "y"}}),
+                Ok(json!({"schemas": [USER_URN], "userName": "a", "name": {"givenName": "y"}})),
+                Err(InvalidSyntax),
+            ),
+        ];
+        run_user_cases(cases, user());
+        // The error names the attribute.
+        let e = normalize(
+            &json!({"schemas": [USER_URN], "userName": "a", "favouriteColour": 1}),
+            user(),
+            STRICT,
+        )
+        .expect_err("strict");
+        assert!(e.to_string().contains("favouriteColour"), "{e}");
+    }
+
+    #[test]
+    fn type_rules() {
+        use ScimType::InvalidValue;
+        // Bodies list both schemas; outputs list the extension only when it has a value.
+        let u = |extra: Value| {
+            let mut v = json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "userName": "a"});
+            for (k, x) in extra.as_object().expect("object") {
+                v[k] = x.clone();
+            }
+            if v.get(ENTERPRISE_USER_URN).is_none() {
+                v["schemas"] = json!([USER_URN]);
+            }
+            v
+        };
+        let cases: Vec<Case> = vec![
+            (
+                "boolean",
+                u(json!({"active": false})),
+                Ok(u(json!({"active": false}))),
+                Ok(u(json!({"active": false}))),
+            ),
+            (
+                "boolean True",
+                u(json!({"active": "True"})),
+                Ok(u(json!({"active": true}))),
+                Err(InvalidValue),
+            ),
+            (
+                "boolean false",
+                u(json!({"active": "false"})),
+                Ok(u(json!({"active": false}))),
+                Err(InvalidValue),
+            ),
+            (
+                "boolean junk",
+                u(json!({"active": "yes"})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "boolean number",
+                u(json!({"active": 1})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "string number",
+                u(json!({"title": 7})),
+                Ok(u(json!({"title": "7"}))),
+                Err(InvalidValue),
+            ),
+            (
+                "string object",
+                u(json!({"title": {"a": 1}})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "empty string kept",
+                u(json!({"title": ""})),
+                Ok(u(json!({"title": ""}))),
+                Ok(u(json!({"title": ""}))),
+            ),
+            (
+                "reference given a number",
+                u(json!({"profileUrl": 3})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "complex as string",
+                u(json!({"name": "Babs"})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "complex as array",
+                u(json!({"name": [{"givenName": "B"}]})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "single-valued given an array",
+                u(json!({"title": ["a"]})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "multi-valued given one value",
+                u(json!({"emails": {"value": "a@b.c"}})),
+                Ok(u(json!({"emails": [{"value": "a@b.c"}]}))),
+                Err(InvalidValue),
+            ),
+            (
+                "multi-valued given a bare string",
+                u(json!({"emails": ["a@b.c"]})),
+                Ok(u(json!({"emails": [{"value": "a@b.c"}]}))),
+                Err(InvalidValue),
+            ),
+            (
+                "nested arrays",
+                u(json!({"emails": [[{"value": "a@b.c"}]]})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "binary",
+                u(json!({"x509Certificates": [{"value": "aGVsbG8="}]})),
+                Ok(u(json!({"x509Certificates": [{"value": "aGVsbG8="}]}))),
+                Ok(u(json!({"x509Certificates": [{"value": "aGVsbG8="}]}))),
+            ),
+            (
+                "binary unpadded, with a line break",
+                u(json!({"x509Certificates": [{"value": "aGVs\nbG8"}]})),
+                Ok(u(json!({"x509Certificates": [{"value": "aGVsbG8="}]}))),
+                Err(InvalidValue),
+            ),
+            (
+                "binary junk",
+                u(json!({"x509Certificates": [{"value": "**"}]})),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "manager as a bare id",
+                u(json!({ENTERPRISE_USER_URN: {"manager": "m1"}})),
+                Ok(u(
+                    json!({ENTERPRISE_USER_URN: {"manager": {"value": "m1"}}}),
+                )),
+                Err(InvalidValue),
+            ),
+        ];
+        run_user_cases(cases, user());
+    }
+
+    #[test]
+    fn integer_decimal_and_datetime_values() {
+        static INT: AttrDef = test_def("n", AttrType::Integer);
+        static DEC: AttrDef = test_def("d", AttrType::Decimal);
+        let created = user()
+            .resolve_str("meta.created")
+            .expect("meta.created")
+            .leaf();
+        let table: Vec<(&'static AttrDef, Value, Option<Value>, Option<Value>)> = vec![
+            (&INT, json!(42), Some(json!(42)), Some(json!(42))),
+            (&INT, json!(-3), Some(json!(-3)), Some(json!(-3))),
+            (&INT, json!(1.5), None, None),
+            (&INT, json!("42"), Some(json!(42)), None),
+            (&INT, json!("4x"), None, None),
+            (&DEC, json!(1.5), Some(json!(1.5)), Some(json!(1.5))),
+            (&DEC, json!(2), Some(json!(2)), Some(json!(2))),
+            (&DEC, json!("2.5"), Some(json!(2.5)), None),
+            (&DEC, json!(true), None, None),
+            (
+                created,
+                json!("2008-01-23T04:56:22Z"),
+                Some(json!("2008-01-23T04:56:22Z")),
+                Some(json!("2008-01-23T04:56:22Z")),
+            ),
+            (
+                created,
+                json!("2008-01-23T04:56:22.123+02:00"),
+                Some(json!("2008-01-23T04:56:22.123+02:00")),
+                Some(json!("2008-01-23T04:56:22.123+02:00")),
+            ),
+            (created, json!("2008-01-23"), None, None),
+            (created, json!("yesterday"), None, None),
+            (created, json!(1_200_000_000), None, None),
+        ];
+        for (def, input, lenient, strict) in table {
+            for (l, want) in [(LENIENT, lenient), (STRICT, strict)] {
+                match (normalize_value(def, &input, l), want) {
+                    (Ok(Some(got)), Some(w)) => assert_eq!(got, w, "{} {input} {l:?}", def.name),
+                    (Err(e), None) => {
+                        assert_eq!(e.scim_type(), Some(ScimType::InvalidValue), "{input}")
+                    }
+                    (got, w) => panic!("{} {input} {l:?}: got {got:?}, want {w:?}", def.name),
+                }
+            }
+        }
+    }
+
+    const fn test_def(name: &'static str, ty: AttrType) -> AttrDef {
+        AttrDef {
+            name,
+            ty,
+            multi_valued: false,
+            description: "",
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            canonical_values: &[],
+            reference_types: &[],
+            sub_attributes: &[],
+        }
+    }
+
+    #[test]
+    fn unassigned_values_are_removed() {
+        let input = json!({
+            "schemas": [USER_URN, ENTERPRISE_USER_URN],
+            "userName": "a",
+            "displayName": null,
+            "emails": [],
+            "phoneNumbers": [null, {"value": null, "type": null}, {"value": "555"}],
+            "name": {"givenName": null},
+            "roles": [{}],
+            ENTERPRISE_USER_URN: {"department": null, "manager": {"value": null}},
+        });
+        let want =
+            json!({"schemas": [USER_URN], "userName": "a", "phoneNumbers": [{"value": "555"}]});
+        for l in [LENIENT, STRICT] {
+            assert_eq!(ok(input.clone(), user(), l).resource, want, "{l:?}");
+        }
+        assert_eq!(
+            normalize_value(
+                user().schema.attr("emails").expect("emails"),
+                &json!([]),
+                STRICT
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            normalize_value(
+                user().schema.attr("title").expect("title"),
+                &Value::Null,
+                STRICT
+            ),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn password_is_taken_out() {
+        let input = json!({"schemas": [USER_URN], "userName": "a", "PASSWORD": "s3cret"});
+        for l in [LENIENT, STRICT] {
+            let n = ok(input.clone(), user(), l);
+            assert_eq!(n.password.as_deref(), Some("s3cret"));
+            assert_eq!(n.resource, json!({"schemas": [USER_URN], "userName": "a"}));
+        }
+        let null = ok(
+            json!({"schemas": [USER_URN], "userName": "a", "password": null}),
+            user(),
+            STRICT,
+        );
+        assert_eq!(null.password, None);
+        assert_eq!(
+            scim_type(normalize(
+                &json!({"schemas": [USER_URN], "userName": "a", "password": 1234}),
+                user(),
+                STRICT
+            )),
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            ok(json!({"userName": "a", "password": 1234}), user(), LENIENT)
+                .password
+                .as_deref(),
+            Some("1234")
+        );
+    }
+
+    #[test]
+    fn at_most_one_primary() {
+        let input = json!({"schemas": [USER_URN], "userName": "a", "emails": [
+            {"value": "a@x", "primary": false},
+            {"value": "b@x", "primary": true},
+            {"value": "c@x", "primary": "True"},
+            {"value": "d@x", "primary": true},
+        ]});
+        let n = ok(input.clone(), user(), LENIENT);
+        assert_eq!(
+            n.resource["emails"],
+            json!([
+                {"value": "a@x", "primary": false},
+                {"value": "b@x", "primary": true},
+                {"value": "c@x", "primary": false},
+                {"value": "d@x", "primary": false},
+            ])
+        );
+        let mut strict_input = input;
+        strict_input["emails"][2]["primary"] = json!(false);
+        assert_eq!(
+            scim_type(normalize(&strict_input, user(), STRICT)),
+            Some(ScimType::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn required_attributes() {
+        use ScimType::InvalidValue;
+        let cases: Vec<(Value, &'static ResourceTypeDef)> = vec![
+            (json!({"schemas": [USER_URN]}), user()),
+            (json!({"schemas": [USER_URN], "userName": ""}), user()),
+            (json!({"schemas": [USER_URN], "userName": "   "}), user()),
+            (json!({"schemas": [USER_URN], "userName": null}), user()),
+            (
+                json!({"schemas": [USER_URN], "userName": "a", "username": null}),
+                user(),
+            ),
+            (json!({"schemas": [GROUP_URN]}), group()),
+            (json!({"schemas": [GROUP_URN], "displayName": ""}), group()),
+        ];
+        for (input, rt) in cases {
+            // Lenient "last one wins" makes the duplicate case a removal; strict rejects the duplicate first.
+            let lenient = normalize(&input, rt, LENIENT).expect_err("lenient");
+            assert_eq!(
+                lenient.scim_type(),
+                Some(InvalidValue),
+                "{input}: {lenient}"
+            );
+            assert!(normalize(&input, rt, STRICT).is_err(), "{input}");
+        }
+    }
+
+    #[test]
+    fn group_members() {
+        use ScimType::InvalidValue;
+        let g = |members: Value| json!({"schemas": [GROUP_URN], "displayName": "G", "members": members});
+        let cases: Vec<Case> = vec![
+            (
+                "canonical type case, display dropped, $ref kept",
+                g(
+                    json!([{"value": "u1", "type": "user", "display": "U", "$ref": "../Users/u1"}, {"value": "g2", "TYPE": "GROUP"}]),
+                ),
+                Ok(g(
+                    json!([{"value": "u1", "$ref": "../Users/u1", "type": "User"}, {"value": "g2", "type": "Group"}]),
+                )),
+                Ok(g(
+                    json!([{"value": "u1", "$ref": "../Users/u1", "type": "User"}, {"value": "g2", "type": "Group"}]),
+                )),
+            ),
+            (
+                "bad type",
+                g(json!([{"value": "u1", "type": "Device"}])),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "no value",
+                g(json!([{"type": "User"}])),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "only read-only display: an empty element, dropped",
+                g(json!([{"display": "U"}])),
+                Ok(json!({"schemas": [GROUP_URN], "displayName": "G"})),
+                Ok(json!({"schemas": [GROUP_URN], "displayName": "G"})),
+            ),
+            (
+                "value not a string",
+                g(json!([{"value": {"id": 1}}])),
+                Err(InvalidValue),
+                Err(InvalidValue),
+            ),
+            (
+                "duplicates by value",
+                g(json!([{"value": "u1"}, {"value": "u2"}, {"value": "u1", "type": "User"}])),
+                Ok(g(json!([{"value": "u1"}, {"value": "u2"}]))),
+                Ok(g(json!([{"value": "u1"}, {"value": "u2"}]))),
+            ),
+            (
+                "bare ids",
+                g(json!(["u1"])),
+                Ok(g(json!([{"value": "u1"}]))),
+                Err(InvalidValue),
+            ),
+            (
+                "empty members",
+                g(json!([])),
+                Ok(json!({"schemas": [GROUP_URN], "displayName": "G"})),
+                Ok(json!({"schemas": [GROUP_URN], "displayName": "G"})),
+            ),
+        ];
+        run_user_cases(cases, group());
+    }
+
+    #[test]
+    fn merge_for_replace_keeps_server_values() {
+        let stored = json!({
+            "schemas": [GROUP_URN],
+            "id": "g1",
+            "displayName": "Old",
+            "members": [{"value": "u1", "display": "User One", "type": "User"}, {"value": "u2", "type": "User"}],
+            "logo": "https://example.com/logo/g1",
+            "meta": {"resourceType": "Group", "version": "W/\"1\""},
+        });
+        let body = json!({"schemas": [GROUP_URN], "id": "other", "displayName": "New",
+                          "members": [{"value": "u1"}, {"value": "u3", "type": "User"}]});
+        let new = ok(body, group(), STRICT).resource;
+        let merged = merge_for_replace(&stored, new, group()).expect("merge");
+        assert_eq!(
+            merged,
+            json!({
+                "schemas": [GROUP_URN],
+                "id": "g1",
+                "displayName": "New",
+                "members": [{"value": "u1", "display": "User One", "type": "User"}, {"value": "u3", "type": "User"}],
+                "logo": "https://example.com/logo/g1",
+                "meta": {"resourceType": "Group", "version": "W/\"1\""},
+            })
+        );
+        let keys: Vec<&str> = merged
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.first(), Some(&"schemas"));
+        assert_eq!(keys.last(), Some(&"meta"));
+    }
+
+    #[test]
+    fn merge_for_replace_rejects_changed_immutable_values() {
+        let stored = json!({"schemas": [GROUP_URN], "id": "g1", "displayName": "G",
+                            "members": [{"value": "u1", "type": "User"}]});
+        let new = ok(
+            json!({"schemas": [GROUP_URN], "displayName": "G", "members": [{"value": "u1", "type": "Group"}]}),
+            group(),
+            STRICT,
+        );
+        let e = merge_for_replace(&stored, new.resource, group()).expect_err("immutable");
+        assert_eq!(e.scim_type(), Some(ScimType::Mutability));
+        assert!(e.to_string().contains("members.type"), "{e}");
+        // Same value in another case: members.type is not caseExact (and canonicalized anyway).
+        let same_case = ok(
+            json!({"displayName": "G", "members": [{"value": "u1", "type": "user"}]}),
+            group(),
+            LENIENT,
+        );
+        assert!(merge_for_replace(&stored, same_case.resource, group()).is_ok());
+    }
+
+    #[test]
+    fn merge_for_replace_manager_display_name_follows_the_manager() {
+        let stored = json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "id": "u1", "userName": "a",
+                            ENTERPRISE_USER_URN: {"manager": {"value": "m1", "displayName": "Boss"}}});
+        let same = ok(
+            json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": {"value": "m1"}}}),
+            user(),
+            LENIENT,
+        );
+        let merged = merge_for_replace(&stored, same.resource, user()).expect("merge");
+        assert_eq!(
+            merged[ENTERPRISE_USER_URN]["manager"],
+            json!({"value": "m1", "displayName": "Boss"})
+        );
+        let other = ok(
+            json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": "m2"}}),
+            user(),
+            LENIENT,
+        );
+        let merged = merge_for_replace(&stored, other.resource, user()).expect("merge");
+        assert_eq!(
+            merged[ENTERPRISE_USER_URN]["manager"],
+            json!({"value": "m2"})
+        );
+        // Dropping the extension in the PUT removes it, and `schemas` follows.
+        let none = ok(json!({"userName": "a"}), user(), LENIENT);
+        let merged = merge_for_replace(&stored, none.resource, user()).expect("merge");
+        assert_eq!(
+            merged,
+            json!({"schemas": [USER_URN], "id": "u1", "userName": "a"})
+        );
+    }
+
+    #[test]
+    fn merge_for_replace_checks_required() {
+        let stored = json!({"schemas": [USER_URN], "id": "u1", "userName": "a"});
+        let e = merge_for_replace(&stored, json!({"schemas": [USER_URN]}), user())
+            .expect_err("required");
+        assert_eq!(e.scim_type(), Some(ScimType::InvalidValue));
+        assert_eq!(
+            scim_type(merge_for_replace(&stored, json!([]), user())),
+            Some(ScimType::InvalidSyntax)
+        );
+    }
+
+    fn stored_group() -> Value {
+        json!({"schemas": [GROUP_URN], "id": "g1", "displayName": "G",
+               "members": [{"value": "u1", "display": "One", "type": "User"}],
+               "logo": "https://example.com/logo/g1",
+               "meta": {"resourceType": "Group", "created": "2024-01-01T00:00:00Z", "version": "W/\"1\""}})
+    }
+
+    #[test]
+    fn validate_after_patch_rules() {
+        use ScimType::{InvalidSyntax, InvalidValue, Mutability as Mut};
+        let stored = stored_group();
+        let with = |f: &dyn Fn(&mut Value)| {
+            let mut v = stored.clone();
+            f(&mut v);
+            v
+        };
+        let cases: Vec<(&str, Value, Option<ScimType>)> = vec![
+            ("unchanged", stored.clone(), None),
+            ("renamed", with(&|v| v["displayName"] = json!("H")), None),
+            (
+                "member added",
+                with(&|v| {
+                    v["members"]
+                        .as_array_mut()
+                        .expect("array")
+                        .push(json!({"value": "u2"}))
+                }),
+                None,
+            ),
+            (
+                "members removed",
+                with(&|v| {
+                    v.as_object_mut().expect("object").remove("members");
+                }),
+                None,
+            ),
+            (
+                "member restated without type",
+                with(&|v| v["members"] = json!([{"value": "u1"}])),
+                None,
+            ),
+            (
+                "meta bumped",
+                with(&|v| v["meta"]["version"] = json!("W/\"2\"")),
+                None,
+            ),
+            (
+                "displayName removed",
+                with(&|v| {
+                    v.as_object_mut().expect("object").remove("displayName");
+                }),
+                Some(InvalidValue),
+            ),
+            (
+                "displayName emptied",
+                with(&|v| v["displayName"] = json!("")),
+                Some(InvalidValue),
+            ),
+            (
+                "displayName a number",
+                with(&|v| v["displayName"] = json!(5)),
+                Some(InvalidValue),
+            ),
+            (
+                "member type changed",
+                with(&|v| v["members"][0]["type"] = json!("Group")),
+                Some(Mut),
+            ),
+            (
+                "member without value",
+                with(&|v| v["members"] = json!([{"type": "User"}])),
+                Some(InvalidValue),
+            ),
+            ("id changed", with(&|v| v["id"] = json!("g2")), Some(Mut)),
+            (
+                "logo changed",
+                with(&|v| v["logo"] = json!("https://evil.example/logo")),
+                Some(Mut),
+            ),
+            (
+                "logo removed",
+                with(&|v| {
+                    v.as_object_mut().expect("object").remove("logo");
+                }),
+                Some(Mut),
+            ),
+            (
+                "unknown attribute",
+                with(&|v| v["color"] = json!("red")),
+                Some(InvalidSyntax),
+            ),
+            (
+                "schemas without core",
+                with(&|v| v["schemas"] = json!([])),
+                Some(InvalidSyntax),
+            ),
+            ("not an object", json!([1]), Some(InvalidSyntax)),
+        ];
+        for (name, patched, want) in cases {
+            let got = validate_after_patch(&stored, &patched, group());
+            match want {
+                None => assert!(got.is_ok(), "{name}: {got:?}"),
+                Some(t) => assert_eq!(got.map_err(|e| e.scim_type()), Err(Some(t)), "{name}"),
+            }
+        }
+    }
+
+    #[test]
+    fn validate_after_patch_user() {
+        let stored = ok(rfc7643_full_user(), user(), STRICT).resource;
+        let mut stored = stored;
+        stored["id"] = json!("u1");
+        assert_eq!(validate_after_patch(&stored, &stored, user()), Ok(()));
+        let mut two_primaries = stored.clone();
+        two_primaries["emails"][1]["primary"] = json!(true);
+        assert_eq!(
+            scim_type(validate_after_patch(&stored, &two_primaries, user())),
+            Some(ScimType::InvalidValue)
+        );
+        let mut with_password = stored.clone();
+        with_password["password"] = json!("x");
+        assert_eq!(
+            validate_after_patch(&stored, &with_password, user()).map_err(|e| e.status()),
+            Err(500)
+        );
+        let mut ext = stored.clone();
+        ext[ENTERPRISE_USER_URN] = json!({"department": 3});
+        assert_eq!(
+            scim_type(validate_after_patch(&stored, &ext, user())),
+            Some(ScimType::InvalidValue)
+        );
+        ext[ENTERPRISE_USER_URN] = json!({"department": "Tours"});
+        assert_eq!(validate_after_patch(&stored, &ext, user()), Ok(()));
+    }
+
+    #[test]
+    fn multibyte_keys_do_not_panic() {
+        // `schema::split_urn` slices `path[..4]`, which panicked on these; `split_path_urn` guards it.
+        for key in ["abcé", "urné", "uré:x", "é"] {
+            let body = json!({"userName": "a", key: 1});
+            assert!(normalize(&body, user(), LENIENT).is_ok(), "{key}");
+            assert_eq!(
+                scim_type(normalize(&body, user(), STRICT)),
+                Some(ScimType::InvalidSyntax),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn refresh_schemas_follows_extensions() {
+        let mut v = json!({"schemas": [USER_URN], "userName": "a", ENTERPRISE_USER_URN: {"department": "d"}});
+        refresh_schemas(&mut v, user());
+        assert_eq!(v["schemas"], json!([USER_URN, ENTERPRISE_USER_URN]));
+        v[ENTERPRISE_USER_URN] = json!({});
+        refresh_schemas(&mut v, user());
+        assert_eq!(v["schemas"], json!([USER_URN]));
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let key = prop_oneof![
+            Just("schemas".to_owned()),
+            Just("userName".to_owned()),
+            Just("USERNAME".to_owned()),
+            Just("displayName".to_owned()),
+            Just("name".to_owned()),
+            Just("givenName".to_owned()),
+            Just("emails".to_owned()),
+            Just("value".to_owned()),
+            Just("primary".to_owned()),
+            Just("type".to_owned()),
+            Just("members".to_owned()),
+            Just("$ref".to_owned()),
+            Just("display".to_owned()),
+            Just("active".to_owned()),
+            Just("password".to_owned()),
+            Just("x509Certificates".to_owned()),
+            Just("meta".to_owned()),
+            Just("id".to_owned()),
+            Just("groups".to_owned()),
+            Just("manager".to_owned()),
+            Just(ENTERPRISE_USER_URN.to_owned()),
+            Just(format!("{USER_URN}:userName")),
+            Just(format!("{ENTERPRISE_USER_URN}:manager")),
+            "[a-zA-Z:.$]{0,12}",
+            // Multi-byte characters right where `urn:` would end.
+            "(urn|abc)\\PC{0,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            Just(json!(USER_URN)),
+            Just(json!(GROUP_URN)),
+            Just(json!(ENTERPRISE_USER_URN)),
+            Just(json!("True")),
+            Just(json!("user")),
+            Just(json!("aGVsbG8")),
+            Just(json!("2008-01-23T04:56:22Z")),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..8)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bodies shaped like resources more often than not, so that the deeper rules are reached.
+    fn arb_body() -> impl Strategy<Value = Value> {
+        (arb_json(), any::<bool>(), any::<bool>()).prop_map(|(v, schemas, name)| {
+            let mut v = match v {
+                Value::Object(m) => Value::Object(m),
+                other => json!({"emails": other, "members": other}),
+            };
+            if schemas {
+                v["schemas"] = json!([USER_URN, GROUP_URN, ENTERPRISE_USER_URN]);
+            }
+            if name {
+                v["userName"] = json!("u");
+                v["displayName"] = json!("d");
+            }
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_input_never_panics_and_output_is_canonical(input in prop_oneof![arb_json(), arb_body()]) {
+            for rt in [user(), group()] {
+                for l in [LENIENT, STRICT] {
+                    if let Ok(n) = normalize(&input, rt, l) {
+                        // The output is valid in strict mode and normalizes to itself.
+                        let again = normalize(&n.resource, rt, STRICT);
+                        prop_assert_eq!(again.as_ref().map(|a| &a.resource), Ok(&n.resource));
+                        // The canonical form passes the post-PATCH validation against itself.
+                        let mut stored = n.resource.clone();
+                        stored["id"] = json!("x");
+                        prop_assert_eq!(validate_after_patch(&stored, &stored, rt), Ok(()));
+                        let merged = merge_for_replace(&stored, n.resource.clone(), rt);
+                        prop_assert_eq!(merged, Ok(stored));
+                    }
+                    let _ = validate_after_patch(&input, &input, rt);
+                    let _ = merge_for_replace(&input, input.clone(), rt);
+                }
+                for def in rt.schema.attributes {
+                    let _ = normalize_value(def, &input, LENIENT);
+                    let _ = normalize_value(def, &input, STRICT);
+                }
+            }
+        }
+    }
+}

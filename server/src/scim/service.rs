@@ -211,6 +211,51 @@ impl ScimService {
         Ok((dir_id, token))
     }
 
+    /// Creates a SCIM directory (and its workspace, on the enterprise plan, if new) with one bearer token; returns
+    /// the directory id and the token, which is shown only here.
+    pub async fn create_directory(&self, workspace_id: &str, name: &str) -> Result<(String, String), StoreError> {
+        let now = self.now();
+        let mut batch: Batch = Vec::new();
+        let ws_known = self.tenancy.read().workspaces.contains_key(workspace_id);
+        let ws = WorkspaceRecord {
+            id: workspace_id.to_owned(),
+            name: workspace_id.to_owned(),
+            plan: "enterprise".into(),
+            created: now.clone(),
+        };
+        if !ws_known {
+            batch.push(Write::PutWorkspace(ws.clone()));
+        }
+        let dir = DirectoryRecord {
+            id: format!("dir_{}", uuid::Uuid::new_v4().simple()),
+            workspace_id: workspace_id.to_owned(),
+            name: name.to_owned(),
+            created: now.clone(),
+        };
+        let token = generate_token();
+        let rec = TokenRecord {
+            id: format!("tok_{}", uuid::Uuid::new_v4().simple()),
+            directory_id: dir.id.clone(),
+            name: "default".into(),
+            hash: hash_token(&token),
+            created: now,
+            expires_at: None,
+            revoked_at: None,
+        };
+        batch.push(Write::PutDirectory(dir.clone()));
+        batch.push(Write::PutToken(rec.clone()));
+        self.store.commit(batch).await?;
+        let mut t = self.tenancy.write();
+        if !ws_known {
+            t.workspaces.insert(ws.id.clone(), ws);
+        }
+        t.directories.insert(dir.id.clone(), dir.clone());
+        t.put_token(rec);
+        let id = dir.id.clone();
+        self.dirs.write().insert(dir.id.clone(), Arc::new(Dir::new(dir)));
+        Ok((id, token))
+    }
+
     /// Members of a workspace (SCIM-provisioned ones included), for the admin views and tests.
     pub fn members(&self, workspace_id: &str) -> Vec<MemberRecord> {
         let mut v: Vec<MemberRecord> =

@@ -1,0 +1,135 @@
+//! PATCH over HTTP in both modes: the IdP shapes of Okta and Entra are accepted by default and answered with the
+//! RFC's errors under --strict.
+
+use serde_json::{Value, json};
+
+use crate::support::{Client, id, patch_op};
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+async fn patched(c: &Client, path: &str, ops: Value) -> Value {
+    let r = c.patch(path, &patch_op(ops)).await;
+    assert!(r.status == 200 || r.status == 204, "{}", r.text);
+    c.get(path).await.body
+}
+
+#[tokio::test]
+async fn entra_legacy_shapes_are_accepted_by_default() {
+    let c = Client::new().await;
+    let uid = id(&c.user("entra.legacy").await);
+    let path = format!("/Users/{uid}");
+    let u = patched(&c, &path, json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
+    assert_eq!(u["active"], false);
+    let u = patched(&c, &path, json!([
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@example.com"},
+        {"op": "Replace", "path": "name.givenName", "value": "Kkom"},
+        {"op": "Add", "path": format!("{EXT}:employeeNumber"), "value": "Aklq"},
+        {"op": "Add", "path": "addresses[type eq \"work\"].streetAddress", "value": "1 Main St"},
+    ]))
+    .await;
+    assert_eq!(u["emails"][0]["value"], "new@example.com");
+    assert_eq!(u["name"]["givenName"], "Kkom");
+    assert_eq!(u[EXT]["employeeNumber"], "Aklq");
+    assert_eq!(u["addresses"][0]["streetAddress"], "1 Main St");
+    assert_eq!(u["addresses"][0]["type"], "work");
+}
+
+#[tokio::test]
+async fn entra_2020_pathless_dotted_keys_update_the_attributes_not_literal_keys() {
+    let c = Client::new().await;
+    let uid = id(&c.user("entra.2020").await);
+    let path = format!("/Users/{uid}");
+    let u = patched(&c, &path, json!([{"op": "replace", "value": {
+        "displayName": "Bjfe", "name.givenName": "Kkom", format!("{EXT}:employeeNumber"): "Aklq"}}]))
+    .await;
+    assert_eq!(u["displayName"], "Bjfe");
+    assert_eq!(u["name"]["givenName"], "Kkom");
+    assert_eq!(u[EXT]["employeeNumber"], "Aklq");
+    assert!(u.get("name.givenName").is_none(), "a literal dotted key must not be stored: {u}");
+}
+
+#[tokio::test]
+async fn legacy_member_removal_removes_only_the_listed_member() {
+    let c = Client::new().await;
+    let a = id(&c.user("m.a").await);
+    let b = id(&c.user("m.b").await);
+    let d = id(&c.user("m.d").await);
+    let g = id(&c.group("eng", &[&a, &b, &d]).await);
+    let path = format!("/Groups/{g}");
+    let r = c.patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": b}]}]))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let members: Vec<String> =
+        c.get(&path).await.body["members"].as_array().into_iter().flatten().filter_map(|m| m["value"].as_str().map(str::to_owned)).collect();
+    assert_eq!(members, [a.clone(), d.clone()]);
+    // The aadOptscim062020 shape, and Okta's remove-by-filter plus add in one request.
+    let e = id(&c.user("m.e").await);
+    let r = c
+        .patch(&path, &patch_op(json!([
+            {"op": "remove", "path": format!("members[value eq \"{a}\"]")},
+            {"op": "add", "path": "members", "value": [{"value": e, "display": "m.e"}, {"$ref": null, "value": b}]},
+        ])))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let members: Vec<String> =
+        c.get(&path).await.body["members"].as_array().into_iter().flatten().filter_map(|m| m["value"].as_str().map(str::to_owned)).collect();
+    assert_eq!(members, [d, e, b]);
+}
+
+#[tokio::test]
+async fn okta_group_rename_with_read_only_id_in_the_value() {
+    let c = Client::new().await;
+    let g = c.group("okta-group", &[]).await;
+    let gid = id(&g);
+    let r = c
+        .patch(&format!("/Groups/{gid}"), &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "renamed"}}])))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(c.get(&format!("/Groups/{gid}")).await.body["displayName"], "renamed");
+}
+
+#[tokio::test]
+async fn patch_is_atomic() {
+    let c = Client::new().await;
+    let u = c.user("atomic").await;
+    let uid = id(&u);
+    let r = c
+        .patch(&format!("/Users/{uid}"), &patch_op(json!([
+            {"op": "replace", "path": "displayName", "value": "changed"},
+            {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "x@example.com"},
+            {"op": "replace", "path": "nonexistent", "value": 1},
+        ])))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let after = c.get(&format!("/Users/{uid}")).await.body;
+    assert!(after.get("displayName").is_none(), "first op must not survive a failed request: {after}");
+    assert_eq!(after["meta"]["version"], u["meta"]["version"]);
+}
+
+#[tokio::test]
+async fn strict_mode_answers_quirks_with_rfc_errors() {
+    let c = Client::strict().await;
+    let uid = id(&c.user("strict").await);
+    let path = format!("/Users/{uid}");
+    let r = c.patch(&path, &patch_op(json!([{"op": "replace", "path": "active", "value": "False"}]))).await;
+    r.assert_error(400, Some("invalidValue"));
+    let r = c.patch(&path, &patch_op(json!([{"op": "Replace", "path": "active", "value": false}]))).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = c.patch(&path, &patch_op(json!([{"op": "replace", "path": "active", "value": false}]))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["active"], false);
+}
+
+#[tokio::test]
+async fn patch_errors() {
+    let c = Client::new().await;
+    let uid = id(&c.user("errs").await);
+    let path = format!("/Users/{uid}");
+    c.patch(&path, &patch_op(json!([{"op": "remove"}]))).await.assert_error(400, Some("noTarget"));
+    c.patch(&path, &patch_op(json!([{"op": "replace", "path": "emails[type eq \"nope\"", "value": "x"}])))
+        .await
+        .assert_error(400, Some("invalidPath"));
+    c.patch(&path, &json!({"Operations": "nope"})).await.assert_error(400, Some("invalidSyntax"));
+    c.patch(&path, &patch_op(json!([{"op": "replace", "path": "userName", "value": ""}]))).await;
+    let r = c.get(&path).await;
+    assert_eq!(r.body["userName"], "errs", "required userName cannot be emptied");
+}

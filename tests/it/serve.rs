@@ -1,0 +1,86 @@
+//! `idconform serve` as a script would use it: start it, read the demo URL and token it prints, use them, stop it
+//! with SIGTERM, and start it again on the same database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Running {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &str, token: &str) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idconform"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db])
+        .env("IDCONFORM_DEMO_SCIM_TOKEN", token)
+        .env("IDCONFORM_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn idconform");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut base = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(u) = line.strip_prefix("SCIM base URL: ") {
+            base = Some(u.trim().to_owned());
+        }
+        if let Some(t) = line.strip_prefix("SCIM token:") {
+            assert_eq!(t.trim(), token, "the printed token is the one from IDCONFORM_DEMO_SCIM_TOKEN");
+            break;
+        }
+    }
+    Running { child, base: base.expect("the demo prints its SCIM base URL") }
+}
+
+fn stop(mut r: Running) {
+    let pid = r.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let exit = r.child.wait().expect("wait");
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+#[tokio::test]
+async fn demo_serves_scim_and_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("idconform-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let db = dir.join("cli.db");
+    let _ = std::fs::remove_file(&db);
+    let db = db.to_str().expect("utf-8 path").to_owned();
+    let token = "cli-test-token";
+    let http = reqwest::Client::new();
+
+    let running = start(&db, token);
+    let r = http
+        .post(format!("{}/Users", running.base))
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cli.user"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let spc = http.get(format!("{}/ServiceProviderConfig", running.base)).send().await.expect("spc");
+    assert_eq!(spc.status(), 200);
+    stop(running);
+
+    let running = start(&db, token);
+    let r = http
+        .get(format!("{}/Users?filter=userName%20eq%20%22cli.user%22", running.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["totalResults"], 1, "the user created before the restart is still there: {body}");
+    stop(running);
+    let _ = std::fs::remove_dir_all(&dir);
+}
