@@ -87,14 +87,15 @@ impl Tenancy {
     }
 
     /// The directory a presented bearer token grants access to, if the token is known, not revoked and not
-    /// expired at `now` (RFC 3339 strings compare chronologically when written in the same UTC form).
-    pub fn authenticate(&self, presented: &str, now: &str) -> Option<&DirectoryRecord> {
+    /// expired at `now()` (RFC 3339 strings compare chronologically when written in the same UTC form; `now` is only
+    /// asked for when the token has an expiry).
+    pub fn authenticate(&self, presented: &str, now: impl FnOnce() -> String) -> Option<&DirectoryRecord> {
         let h = hash_token(presented);
         let rec = self.tokens.get(&h)?;
         if !bool::from(rec.hash.ct_eq(&h)) || rec.revoked_at.is_some() {
             return None;
         }
-        if rec.expires_at.as_deref().is_some_and(|e| e <= now) {
+        if rec.expires_at.as_deref().is_some_and(|e| e <= now().as_str()) {
             return None;
         }
         self.directories.get(&rec.directory_id)

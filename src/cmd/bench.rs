@@ -49,6 +49,9 @@ pub struct Args {
     /// Worker threads of the embedded server's runtime.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+    /// Threads of the load generator (it shares the machine with the server, so keep it small).
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
 }
 
 struct Target {
@@ -240,8 +243,20 @@ async fn run_scenario(
     Ok(Stats { requests: all.len() as u64, errors, elapsed, p50: q(0.50), p99: q(0.99) })
 }
 
-/// Runs the benchmark.
+/// Runs the benchmark, with the load generator on a runtime of its own (`--client-threads`).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.client_threads.max(1))
+            .thread_name("idconform-bench-client")
+            .enable_all()
+            .build()?;
+        rt.block_on(drive(args))
+    })
+    .await?
+}
+
+async fn drive(args: Args) -> anyhow::Result<ExitCode> {
     let (url, token, _embedded) = match (&args.scim_url, &args.token) {
         (Some(u), Some(t)) => (u.clone(), t.clone(), None),
         _ => {

@@ -25,7 +25,11 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
     let (tx, rx) = std::sync::mpsc::channel::<anyhow::Result<Embedded>>();
     let db = db.to_owned();
     std::thread::Builder::new().name("idconform-embedded".into()).spawn(move || {
-        let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers.max(1)).enable_all().build() {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers.max(1))
+            .thread_name("idconform-server")
+            .enable_all()
+            .build() {
             Ok(rt) => rt,
             Err(e) => {
                 let _ = tx.send(Err(e.into()));

@@ -9,8 +9,7 @@ pub mod scim;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
@@ -74,25 +73,16 @@ async fn not_found() -> Response {
     ScimErrorResponse(ScimError::NotFound("no such endpoint".into())).into_response()
 }
 
-/// Gives axum's bare 405 (which already carries `Allow`) a SCIM Error body (RFC 7644 §3.12).
-async fn scim_405(req: Request<axum::body::Body>, next: Next) -> Response {
-    let resp = next.run(req).await;
-    if resp.status() != StatusCode::METHOD_NOT_ALLOWED {
-        return resp;
-    }
-    let allow = resp.headers().get(header::ALLOW).cloned();
-    let mut r = scim::scim_json(
+/// The SCIM Error body of a 405 (RFC 7644 §3.12); axum's method router adds the `Allow` header to it.
+async fn method_not_allowed() -> Response {
+    scim::scim_json(
         StatusCode::METHOD_NOT_ALLOWED,
         &serde_json::json!({
             "schemas": [crate::scim::schema::ERROR_URN],
             "status": "405",
             "detail": "this method is not supported on this endpoint",
         }),
-    );
-    if let Some(a) = allow {
-        r.headers_mut().insert(header::ALLOW, a);
-    }
-    r
+    )
 }
 
 /// The whole server as a router.
@@ -103,7 +93,7 @@ pub fn app(state: AppState) -> Router {
         .merge(discovery_routes())
         .route("/healthz", get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }))
         .fallback(not_found)
-        .layer(middleware::from_fn(scim_405))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -277,36 +277,32 @@ impl DirectoryState {
         };
     }
 
-    /// The view of a resource as clients see it before projection: for users, with the derived `groups`
-    /// attribute (RFC 7643 §4.1.2: direct and indirect memberships, read-only).
+    /// A user's derived, read-only `groups` attribute (RFC 7643 §4.1.2: direct and indirect memberships), or None
+    /// when the user belongs to no group.
+    pub fn groups_of(&self, user_id: &str, base: &str) -> Option<Value> {
+        let groups: Vec<Value> = self
+            .memberships(user_id)
+            .into_iter()
+            .map(|(g, direct)| {
+                let mut o = serde_json::Map::new();
+                o.insert("value".into(), Value::from(&*g));
+                o.insert("$ref".into(), Value::from(format!("{base}/Groups/{g}")));
+                if let Some(d) = self.groups.by_id.get(&g).and_then(|e| e.value.get("displayName")) {
+                    o.insert("display".into(), d.clone());
+                }
+                o.insert("type".into(), Value::from(if direct { "direct" } else { "indirect" }));
+                Value::Object(o)
+            })
+            .collect();
+        (!groups.is_empty()).then_some(Value::Array(groups))
+    }
+
+    /// The resource with its derived attributes, as filters and sorting must see it.
     pub fn view(&self, kind: ResourceKind, entry: &Entry, base: &str) -> Value {
         let mut v = entry.value.clone();
         if kind == ResourceKind::User {
-            let groups: Vec<Value> = self
-                .memberships(entry.id())
-                .into_iter()
-                .map(|(g, direct)| {
-                    let display = self
-                        .groups
-                        .by_id
-                        .get(&g)
-                        .and_then(|e| e.value.get("displayName").cloned())
-                        .unwrap_or(Value::Null);
-                    let mut o = serde_json::json!({
-                        "value": &*g,
-                        "$ref": format!("{base}/Groups/{g}"),
-                        "type": if direct { "direct" } else { "indirect" },
-                    });
-                    if !display.is_null() {
-                        o["display"] = display;
-                    }
-                    o
-                })
-                .collect();
-            if !groups.is_empty() {
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("groups".into(), Value::Array(groups));
-                }
+            if let (Some(groups), Some(o)) = (self.groups_of(entry.id(), base), v.as_object_mut()) {
+                o.insert("groups".into(), groups);
             }
         }
         v

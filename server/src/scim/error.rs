@@ -85,6 +85,9 @@ pub enum ScimError {
     /// 500: storage failure; the write did not happen.
     #[error("{0}")]
     Internal(String),
+    /// 503: the server cannot serve requests until it is restarted (a write failed to reach storage).
+    #[error("{0}")]
+    Unavailable(String),
     /// 501: the operation is not supported (RFC 7644 §3.12).
     #[error("{0}")]
     NotImplemented(String),
@@ -133,6 +136,7 @@ impl ScimError {
             ScimError::UnsupportedMediaType(_) => 415,
             ScimError::Internal(_) => 500,
             ScimError::NotImplemented(_) => 501,
+            ScimError::Unavailable(_) => 503,
         }
     }
 

@@ -21,7 +21,7 @@ use super::resource;
 use super::schema::{LIST_RESPONSE_URN, ResourceKind};
 use crate::clock::{Clock, format_datetime};
 use crate::store::{
-    Batch, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Store, StoreError, TokenRecord, WorkspaceRecord,
+    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Store, StoreError, TokenRecord, WorkspaceRecord,
     Write,
 };
 use crate::tenancy::{Tenancy, generate_token, hash_token};
@@ -100,6 +100,7 @@ pub struct ScimService {
     pub limits: Limits,
     tenancy: RwLock<Tenancy>,
     dirs: RwLock<HashMap<String, Arc<Dir>>>,
+    poisoned: std::sync::atomic::AtomicBool,
 }
 
 fn store_err(e: StoreError) -> ScimError {
@@ -143,7 +144,15 @@ impl ScimService {
                 dir.state.write().set_logo(&l.group_id, Some((l.content_type, bytes::Bytes::from(l.data))));
             }
         }
-        Ok(ScimService { store, clock, leniency, limits, tenancy: RwLock::new(tenancy), dirs: RwLock::new(dirs) })
+        Ok(ScimService {
+            store,
+            clock,
+            leniency,
+            limits,
+            tenancy: RwLock::new(tenancy),
+            dirs: RwLock::new(dirs),
+            poisoned: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     fn now(&self) -> String {
@@ -152,11 +161,11 @@ impl ScimService {
 
     /// The directory a bearer token belongs to; 401 otherwise (RFC 7644 §2, RFC 6750 §3.1).
     pub fn authenticate(&self, token: &str) -> ScimResult<Arc<Dir>> {
-        let now = self.now();
+        self.check_health()?;
         let dir_id = self
             .tenancy
             .read()
-            .authenticate(token, &now)
+            .authenticate(token, || self.now())
             .map(|d| d.id.clone())
             .ok_or_else(|| ScimError::Unauthorized("the bearer token is not valid for any SCIM directory".into()))?;
         self.dirs
@@ -194,7 +203,7 @@ impl ScimService {
             batch.push(Write::PutWorkspace(ws.clone()));
             batch.push(Write::PutDirectory(dir.clone()));
         }
-        let known = self.tenancy.read().authenticate(&token, "").is_some();
+        let known = self.tenancy.read().authenticate(&token, String::new).is_some();
         if !known {
             batch.push(Write::PutToken(rec.clone()));
         }
@@ -264,13 +273,37 @@ impl ScimService {
         v
     }
 
+    /// Renders a resource: the projection of the stored form, plus the attributes derived at read time
+    /// (`meta.location`, a user's `groups`), passed through the same projection so `attributes` and
+    /// `excludedAttributes` apply to them too. The stored form is never copied whole.
     fn render(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, proj: &Projection, base: &str) -> Rendered {
-        let mut v = st.view(kind, e, base);
         let location = format!("{base}{}/{}", kind.def().endpoint, e.id());
-        if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
-            meta.insert("location".into(), Value::from(location.clone()));
+        let mut body = proj.apply(&e.value);
+        let mut derived = Map::new();
+        derived.insert("meta".into(), json!({ "location": location }));
+        if kind == ResourceKind::User {
+            if let Some(groups) = st.groups_of(e.id(), base) {
+                derived.insert("groups".into(), groups);
+            }
         }
-        Rendered { body: proj.apply(&v), version: e.version().to_owned(), location }
+        if let (Value::Object(extra), Some(out)) = (proj.apply(&Value::Object(derived)), body.as_object_mut()) {
+            for (k, v) in extra {
+                match (k.as_str(), v) {
+                    ("schemas" | "id", _) => {}
+                    ("meta", Value::Object(m)) => {
+                        if let Some(Value::Object(meta)) = out.get_mut("meta") {
+                            meta.extend(m);
+                        } else {
+                            out.insert("meta".into(), Value::Object(m));
+                        }
+                    }
+                    (_, v) => {
+                        out.insert(k, v);
+                    }
+                }
+            }
+        }
+        Rendered { body, version: e.version().to_owned(), location }
     }
 
     /// GET of one resource (RFC 7644 §3.4.1).
@@ -495,27 +528,52 @@ impl ScimService {
         })
     }
 
-    /// Commits a batch, then applies resource puts and deletes to the read model and members to tenancy.
-    async fn commit(&self, dir: &Dir, batch: Batch) -> ScimResult<()> {
-        self.store.commit(batch.clone()).await.map_err(store_err)?;
-        let mut st = dir.state.write();
-        let mut t = self.tenancy.write();
-        for w in batch {
-            match w {
-                Write::PutResource(r) => {
-                    st.put(r.kind, Arc::new(Entry { seq: r.seq, value: r.data, password_hash: r.password_hash }))
-                }
-                Write::DeleteResource { id, .. } => {
-                    if let Some(k) = st.kind_of(&id) {
-                        st.remove(k, &id);
+    /// Applies a batch to the read model and queues it for the store, in that order, while the caller holds the
+    /// directory's write lock (so batches reach the store in the order they changed the model). The caller then
+    /// releases the lock and awaits [`Self::durable`] before answering: nothing is acknowledged before it is on
+    /// disk, and concurrent writers share commits (see `store::sqlite`).
+    fn stage(&self, dir: &Dir, batch: Batch) -> CommitFuture {
+        {
+            let mut st = dir.state.write();
+            let mut t = self.tenancy.write();
+            for w in &batch {
+                match w {
+                    Write::PutResource(r) => st.put(
+                        r.kind,
+                        Arc::new(Entry { seq: r.seq, value: r.data.clone(), password_hash: r.password_hash.clone() }),
+                    ),
+                    Write::DeleteResource { id, .. } => {
+                        if let Some(k) = st.kind_of(id) {
+                            st.remove(k, id);
+                        }
                     }
+                    Write::PutLogo(l) => {
+                        st.set_logo(&l.group_id, Some((l.content_type.clone(), bytes::Bytes::from(l.data.clone()))))
+                    }
+                    Write::DeleteLogo { group_id, .. } => st.set_logo(group_id, None),
+                    Write::PutMember(m) => t.put_member(m.clone()),
+                    Write::DeleteMember { id } => t.remove_member(id),
+                    Write::PutWorkspace(_) | Write::PutDirectory(_) | Write::PutToken(_) => {}
                 }
-                Write::PutLogo(l) => st.set_logo(&l.group_id, Some((l.content_type, bytes::Bytes::from(l.data)))),
-                Write::DeleteLogo { group_id, .. } => st.set_logo(&group_id, None),
-                Write::PutMember(m) => t.put_member(m),
-                Write::DeleteMember { id } => t.remove_member(&id),
-                Write::PutWorkspace(_) | Write::PutDirectory(_) | Write::PutToken(_) => {}
             }
+        }
+        self.store.commit(batch)
+    }
+
+    /// Waits until a staged batch is durable. If the store failed, the read model is ahead of the disk: the service
+    /// stops answering (503 until restart, which reloads from disk) rather than serve state that was never saved.
+    async fn durable(&self, fut: CommitFuture) -> ScimResult<()> {
+        fut.await.map_err(|e| {
+            self.poisoned.store(true, std::sync::atomic::Ordering::SeqCst);
+            store_err(e)
+        })
+    }
+
+    fn check_health(&self) -> ScimResult<()> {
+        if self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ScimError::Unavailable(
+                "a write could not be saved; the server must be restarted to reload its state from storage".into(),
+            ));
         }
         Ok(())
     }
@@ -556,7 +614,9 @@ impl ScimService {
         if kind == ResourceKind::User {
             batch.extend(self.member_write(dir, &v, &now).map(Write::PutMember));
         }
-        self.commit(dir, batch).await?;
+        let staged = self.stage(dir, batch);
+        drop(_w);
+        self.durable(staged).await?;
         let st = dir.state.read();
         let e = st.get(kind, &id).ok_or_else(|| not_found(kind, &id))?;
         Ok(self.render(&st, kind, e, proj, base))
@@ -585,7 +645,7 @@ impl ScimService {
         old: &Entry,
         mut v: Value,
         password_hash: Option<String>,
-    ) -> ScimResult<()> {
+    ) -> ScimResult<CommitFuture> {
         let id = old.id().to_owned();
         let seq = {
             let st = dir.state.read();
@@ -604,7 +664,7 @@ impl ScimService {
         if kind == ResourceKind::User {
             batch.extend(self.member_write(dir, &v, &now).map(Write::PutMember));
         }
-        self.commit(dir, batch).await
+        Ok(self.stage(dir, batch))
     }
 
     /// PUT: replace a resource (RFC 7644 §3.5.1).
@@ -625,7 +685,9 @@ impl ScimService {
         let _w = dir.write.lock().await;
         let old = self.current(dir, kind, id, if_match)?;
         let v = resource::merge_for_replace(&old.value, v, rt)?;
-        self.write_updated(dir, kind, &old, v, password_hash).await?;
+        let staged = self.write_updated(dir, kind, &old, v, password_hash).await?;
+        drop(_w);
+        self.durable(staged).await?;
         self.get(dir, kind, id, proj, base)
     }
 
@@ -651,7 +713,9 @@ impl ScimService {
         resource::validate_after_patch(&old.value, &v, rt)?;
         if outcome.changed || outcome.password.is_some() {
             let password_hash = Self::hash_password(outcome.password).await?;
-            self.write_updated(dir, kind, &old, v, password_hash).await?;
+            let staged = self.write_updated(dir, kind, &old, v, password_hash).await?;
+            drop(_w);
+            self.durable(staged).await?;
         }
         self.get(dir, kind, id, proj, base)
     }
@@ -692,7 +756,9 @@ impl ScimService {
                 batch.push(Write::DeleteMember { id: m.id.clone() });
             }
         }
-        self.commit(dir, batch).await
+        let staged = self.stage(dir, batch);
+        drop(_w);
+        self.durable(staged).await
     }
 
     /// PUT of a group's logo: PNG or JPEG only, size-limited; the group's read-only `logo` then points at it.
@@ -738,7 +804,9 @@ impl ScimService {
             }),
             Self::record(dir, ResourceKind::Group, old.seq, v, None),
         ];
-        self.commit(dir, batch).await?;
+        let staged = self.stage(dir, batch);
+        drop(_w);
+        self.durable(staged).await?;
         self.get(dir, ResourceKind::Group, id, &Projection::default_for(ResourceKind::Group.def()), base)
     }
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::mpsc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::{
@@ -87,13 +87,39 @@ impl SqliteStore {
     }
 }
 
+/// Most batches one transaction may carry (group commit).
+const MAX_GROUP: usize = 512;
+
 fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
-    while let Ok((batch, reply)) = rx.recv() {
-        let result = apply_batch(&mut conn, &batch);
-        if let Err(e) = &result {
-            tracing::error!(error = %e, "transaction failed; nothing of it was written");
+    while let Ok(first) = rx.recv() {
+        // Group commit: everything already queued goes into one transaction, so concurrent writers share the cost
+        // of a commit. Each request still waits for the commit that holds its batch before it is answered.
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
         }
-        let _ = reply.send(result);
+        let all: Vec<&Write> = jobs.iter().flat_map(|(b, _)| b.iter()).collect();
+        match apply_writes(&mut conn, &all) {
+            Ok(()) => {
+                for (_, reply) in jobs {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(_) => {
+                // Find the batch at fault: retry each in its own transaction.
+                for (batch, reply) in jobs {
+                    let refs: Vec<&Write> = batch.iter().collect();
+                    let result = apply_writes(&mut conn, &refs);
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "transaction failed; nothing of it was written");
+                    }
+                    let _ = reply.send(result);
+                }
+            }
+        }
     }
 }
 
@@ -101,10 +127,10 @@ fn kind_str(kind: ResourceKind) -> &'static str {
     kind.name()
 }
 
-fn apply_batch(conn: &mut Connection, batch: &Batch) -> Result<(), StoreError> {
+fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(db_err)?;
     for w in batch {
-        match w {
+        match *w {
             Write::PutWorkspace(r) => tx
                 .prepare_cached(
                     "INSERT INTO workspaces (id, name, plan, created) VALUES (?1, ?2, ?3, ?4)
@@ -289,8 +315,6 @@ impl Store for SqliteStore {
             })
             .and_then(Iterator::collect)
             .map_err(db_err)?;
-        drop(s);
-        let _ = conn.query_row("SELECT 1", [], |_| Ok(())).optional();
         Ok(snap)
     }
 
