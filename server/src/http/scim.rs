@@ -339,8 +339,17 @@ impl FromRequestParts<AppState> for Target {
 }
 
 /// `POST /Bulk` (RFC 7644 §3.7). The body is read against the advertised `maxPayloadSize` so an oversized request is
-/// a 413, not a parse error.
-pub async fn bulk(State(s): State<AppState>, ScimAuth(dir): ScimAuth, headers: HeaderMap, body: axum::body::Bytes) -> HResult {
+/// a SCIM 413, not a parse error.
+pub async fn bulk(
+    State(s): State<AppState>,
+    ScimAuth(dir): ScimAuth,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> HResult {
+    let limit = s.config.limits.bulk_max_payload;
+    let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
+        ScimError::PayloadTooLarge(format!("the bulk request exceeds maxPayloadSize ({limit} bytes, RFC 7644 §3.7.4)"))
+    })?;
     let base = s.base_url(&headers);
     let value = super::extract::parse_json(&body)?;
     Ok(scim_json(StatusCode::OK, &s.scim.bulk(&dir, &value, body.len(), &base).await?))

@@ -12,3 +12,4 @@ mod pagination;
 mod patch;
 mod persistence;
 mod search;
+mod snapshots;

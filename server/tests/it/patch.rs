@@ -133,3 +133,67 @@ async fn patch_errors() {
     let r = c.get(&path).await;
     assert_eq!(r.body["userName"], "errs", "required userName cannot be emptied");
 }
+
+/// Every row of the README's "IdP quirks" table: accepted by default, the RFC's error under --strict.
+#[tokio::test]
+async fn quirks_table_in_both_modes() {
+    struct Quirk {
+        name: &'static str,
+        group: bool,
+        ops: fn(&str) -> Value,
+        strict: (u16, &'static str),
+    }
+    let quirks = [
+        Quirk { name: "capitalised op", group: false, ops: |_| json!([{"op": "Replace", "path": "displayName", "value": "x"}]), strict: (400, "invalidSyntax") },
+        Quirk { name: "string boolean", group: false, ops: |_| json!([{"op": "replace", "path": "active", "value": "False"}]), strict: (400, "invalidValue") },
+        Quirk {
+            name: "dotted path-less keys",
+            group: false,
+            ops: |_| json!([{"op": "replace", "value": {"name.givenName": "x"}}]),
+            strict: (400, "invalidSyntax"),
+        },
+        Quirk {
+            name: "member removal by value list",
+            group: true,
+            ops: |m| json!([{"op": "remove", "path": "members", "value": [{"value": m}]}]),
+            strict: (400, "invalidValue"),
+        },
+        Quirk {
+            name: "filtered path creating an element",
+            group: false,
+            ops: |_| json!([{"op": "replace", "path": "addresses[type eq \"work\"].streetAddress", "value": "1 Main St"}]),
+            strict: (400, "noTarget"),
+        },
+        Quirk {
+            name: "manager as a bare id",
+            group: false,
+            ops: |m| json!([{"op": "replace", "path": format!("{EXT}:manager"), "value": m}]),
+            strict: (400, "invalidValue"),
+        },
+        Quirk {
+            name: "read-only id in a path-less value",
+            group: true,
+            ops: |_| json!([{"op": "replace", "value": {"id": "someone-else", "displayName": "renamed"}}]),
+            strict: (400, "mutability"),
+        },
+    ];
+    for (client, strict) in [(Client::new().await, false), (Client::strict().await, true)] {
+        for q in &quirks {
+            let member = id(&client.user(&format!("q.{}", q.name.replace(' ', "."))).await);
+            let target = if q.group {
+                format!("/Groups/{}", id(&client.group(&format!("g.{}", q.name), &[&member]).await))
+            } else {
+                format!("/Users/{}", id(&client.user(&format!("t.{}", q.name.replace(' ', "."))).await))
+            };
+            let before = client.get(&target).await.body;
+            let r = client.patch(&target, &patch_op((q.ops)(&member))).await;
+            if strict {
+                assert_eq!(r.status.as_u16(), q.strict.0, "{}: {}", q.name, r.text);
+                assert_eq!(r.body["scimType"], q.strict.1, "{}: {}", q.name, r.text);
+                assert_eq!(client.get(&target).await.body["meta"]["version"], before["meta"]["version"], "{}", q.name);
+            } else {
+                assert!(r.status == 200 || r.status == 204, "{}: {}", q.name, r.text);
+            }
+        }
+    }
+}

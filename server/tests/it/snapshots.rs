@@ -1,0 +1,65 @@
+//! Snapshots of what clients see: every discovery document and each form of SCIM error. A change here is a
+//! change to the wire format; review it like code (`cargo insta review`, see snapshots/README.md).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Client, patch_op};
+
+/// The project's snapshot macro: snapshots live in the workspace's `snapshots/` folder, the test server's random
+/// origin is replaced by a fixed one, and values that change between runs are redacted.
+macro_rules! assert_scim_snapshot {
+    ($name:expr, $value:expr, $origin:expr) => {{
+        let text = serde_json::to_string(&$value).expect("json").replace($origin.as_str(), "http://idconform.test");
+        let value: Value = serde_json::from_str(&text).expect("json");
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_json_snapshot!($name, value, {
+                ".meta.created" => "[timestamp]",
+                ".meta.lastModified" => "[timestamp]",
+                ".meta.version" => "[version]",
+            });
+        });
+    }};
+}
+
+#[tokio::test]
+async fn discovery_documents() {
+    let c = Client::new().await;
+    assert_scim_snapshot!("discovery_service_provider_config", c.get("/ServiceProviderConfig").await.body, c.origin);
+    assert_scim_snapshot!("discovery_resource_types", c.get("/ResourceTypes").await.body, c.origin);
+    assert_scim_snapshot!("discovery_schemas", c.get("/Schemas").await.body, c.origin);
+}
+
+#[tokio::test]
+async fn error_forms() {
+    let c = Client::new().await;
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "snap"});
+    let created = c.post("/Users", &user).await.body;
+    let uid = created["id"].as_str().unwrap_or_default().to_owned();
+    let anon = reqwest::get(format!("{}/Users", c.base)).await.expect("get");
+    let anon_body: Value = anon.json().await.expect("json");
+    let unknown_id = c.get("/Users/00000000-0000-0000-0000-000000000000").await.body;
+    let cases: Vec<(&str, Value)> = vec![
+        ("error_401_missing_token", anon_body),
+        ("error_404_unknown_resource", unknown_id),
+        ("error_404_unknown_endpoint", c.get("/Printers").await.body),
+        ("error_405", c.send(Method::DELETE, "/Users", None, &[]).await.body),
+        ("error_409_uniqueness", c.post("/Users", &user).await.body),
+        ("error_400_invalid_filter", c.get("/Users?filter=userName%20eq").await.body),
+        ("error_400_invalid_value", c.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]})).await.body),
+        ("error_400_no_target", c.patch(&format!("/Users/{uid}"), &patch_op(json!([{"op": "remove"}]))).await.body),
+        (
+            "error_400_invalid_path",
+            c.patch(&format!("/Users/{uid}"), &patch_op(json!([{"op": "replace", "path": "nope", "value": 1}]))).await.body,
+        ),
+        ("error_412", c.send(Method::DELETE, &format!("/Users/{uid}"), None, &[("if-match", "W/\"0\"")]).await.body),
+        ("error_501_me", c.get("/Me").await.body),
+    ];
+    for (name, body) in cases {
+        assert_scim_snapshot!(name, body, c.origin);
+    }
+}
