@@ -2,22 +2,23 @@
 
 mod cmd;
 
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
 /// mimalloc: the server's hot paths allocate many small JSON values across threads, where it beats the system
 /// allocator by a wide margin (see `idconform bench`).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
-
 /// Conformance harness and reference server for SCIM 2.0, OAuth 2.0 and SAML 2.0.
 #[derive(Debug, Parser)]
 #[command(name = "idconform", version, about, long_about = None)]
 struct Cli {
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `idconform_server=debug`.
-    #[arg(long, global = true, env = "IDCONFORM_LOG", default_value = "info", help_heading = "Global options")]
-    log: String,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `idconform_server=debug`. Defaults to `info` for
+    /// `serve` (one line per request) and `warn` for the other verbs, whose output is their report.
+    #[arg(long, global = true, env = "IDCONFORM_LOG", help_heading = "Global options")]
+    log: Option<String>,
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = cmd::LogFormat::Text, help_heading = "Global options")]
     log_format: cmd::LogFormat,
@@ -31,11 +32,14 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Load users into a SCIM server and measure throughput and latency per operation.
     Bench(cmd::bench::Args),
+    /// Run conformance checks against a SCIM server (the embedded reference server when no target is given).
+    Check(cmd::check::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cmd::init_logging(&cli.log, cli.log_format);
+    let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    cmd::init_logging(cli.log.as_deref().unwrap_or(default_log), cli.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Check(args) => cmd::check::run(args).await,
         }
     });
     match result {

@@ -1,1 +1,17 @@
+//! idconform harness: conformance checks that drive any SCIM 2.0 service provider over HTTP, the runner that
+//! selects and executes them, and the reports they produce.
+//!
+//! The harness never imports the reference server: a check that passes against the embedded server means the same
+//! against a third party.
 
+pub mod check;
+pub mod http;
+pub mod report;
+pub mod runner;
+pub mod suites;
+pub mod target;
+
+pub use check::{Check, Level, Outcome, Spec};
+pub use report::{Format, Report};
+pub use runner::{Options, Profile, RunError, run};
+pub use target::{Deviation, Target};

@@ -4,12 +4,12 @@
 //! Domain code lives in [`scim`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
 //! and convert. Storage sits behind [`store::Store`].
 
-pub mod scim;
 pub mod clock;
-pub mod store;
-pub mod tenancy;
 pub mod config;
 pub mod http;
+pub mod scim;
+pub mod store;
+pub mod tenancy;
 
 use std::sync::Arc;
 

@@ -95,10 +95,7 @@ impl Target {
     }
 }
 
-async fn send(
-    s: &mut SendRequest<Full<Bytes>>,
-    req: Request<Full<Bytes>>,
-) -> anyhow::Result<(u16, Bytes)> {
+async fn send(s: &mut SendRequest<Full<Bytes>>, req: Request<Full<Bytes>>) -> anyhow::Result<(u16, Bytes)> {
     s.ready().await?;
     let resp = s.send_request(req).await?;
     let status = resp.status().as_u16();
@@ -136,7 +133,8 @@ async fn load(t: &Arc<Target>, n: usize, prefix: &str) -> anyhow::Result<Vec<Str
                 }
                 let ops: Vec<serde_json::Value> = (start..(start + chunk).min(n))
                     .map(|i| {
-                        let data: serde_json::Value = serde_json::from_str(&user_body(&format!("{prefix}{i}"))).unwrap_or_default();
+                        let data: serde_json::Value =
+                            serde_json::from_str(&user_body(&format!("{prefix}{i}"))).unwrap_or_default();
                         json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": data})
                     })
                     .collect();
@@ -282,8 +280,16 @@ async fn drive(args: Args) -> anyhow::Result<ExitCode> {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
             continue;
         }
-        let s = run_scenario(&t, name, &ids, &prefix, args.users.max(1), args.connections.max(1), Duration::from_secs(args.duration))
-            .await?;
+        let s = run_scenario(
+            &t,
+            name,
+            &ids,
+            &prefix,
+            args.users.max(1),
+            args.connections.max(1),
+            Duration::from_secs(args.duration),
+        )
+        .await?;
         let rps = s.requests as f64 / s.elapsed.as_secs_f64();
         println!("{name:<8} {rps:>12.0} {:>10?} {:>10?} {:>8}", s.p50, s.p99, s.errors);
         failed |= s.errors > 0;

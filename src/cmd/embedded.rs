@@ -11,8 +11,6 @@ use idconform_server::scim::Leniency;
 /// A running embedded server.
 #[derive(Debug)]
 pub struct Embedded {
-    /// Scheme, host and port.
-    pub origin: String,
     /// Base URL of its SCIM service.
     pub scim_url: String,
     /// Bearer token of the directory created for this run.
@@ -29,7 +27,8 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
             .worker_threads(workers.max(1))
             .thread_name("idconform-server")
             .enable_all()
-            .build() {
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => {
                 let _ = tx.send(Err(e.into()));
@@ -44,7 +43,7 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
                 let (_, token) = state.scim.create_directory("embedded", "embedded").await?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let origin = format!("http://{}", listener.local_addr()?);
-                Ok::<_, anyhow::Error>((state, listener, Embedded { scim_url: format!("{origin}/scim/v2"), origin, token }))
+                Ok::<_, anyhow::Error>((state, listener, Embedded { scim_url: format!("{origin}/scim/v2"), token }))
             };
             match started.await {
                 Ok((state, listener, e)) => {

@@ -1,6 +1,7 @@
 //! One module per verb; each owns its `Args` and `run`.
 
 pub mod bench;
+pub mod check;
 pub mod embedded;
 pub mod serve;
 
@@ -15,7 +16,8 @@ pub enum LogFormat {
 
 /// Installs the tracing subscriber; logs go to stderr so stdout stays for results.
 pub fn init_logging(filter: &str, format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -50,7 +50,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     let origin = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     if args.demo {
-        let (_, token) = state.scim.ensure_demo(args.demo_scim_token.clone()).await.context("seeding the demo workspace")?;
+        let (_, token) =
+            state.scim.ensure_demo(args.demo_scim_token.clone()).await.context("seeding the demo workspace")?;
         println!("idconform demo workspace \"acme\" is ready");
         println!("SCIM base URL: {}/scim/v2", origin.trim_end_matches('/'));
         println!("SCIM token:    {token}");

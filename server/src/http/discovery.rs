@@ -44,8 +44,8 @@ pub async fn resource_types(State(s): State<AppState>, headers: HeaderMap, Query
 
 /// `GET /ResourceTypes/{id}`.
 pub async fn resource_type(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> HResult {
-    let rt = discovery::find_resource_type(&id)
-        .ok_or_else(|| ScimError::NotFound(format!("no resource type {id:?}")))?;
+    let rt =
+        discovery::find_resource_type(&id).ok_or_else(|| ScimError::NotFound(format!("no resource type {id:?}")))?;
     Ok(scim_json(StatusCode::OK, &discovery::resource_type(rt, &s.base_url(&headers))))
 }
 

@@ -24,9 +24,8 @@ impl FromRequestParts<AppState> for ScimAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
             // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
-            let mut r =
-                ScimErrorResponse(ScimError::Unauthorized("a bearer token is required (RFC 7644 §2)".into()))
-                    .into_response();
+            let mut r = ScimErrorResponse(ScimError::Unauthorized("a bearer token is required (RFC 7644 §2)".into()))
+                .into_response();
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"idconform\""));
             return Err(r);
         };
@@ -63,7 +62,8 @@ fn is_json_content_type(headers: &HeaderMap) -> Result<(), ScimError> {
 
 /// Parses a JSON body; errors are 400 invalidSyntax with where the parser stopped.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ScimError> {
-    serde_json::from_slice(bytes).map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
 }
 
 impl FromRequest<AppState> for ScimBody {
@@ -93,9 +93,9 @@ impl FromRequest<AppState> for RawBody {
         let content_type =
             req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let limit = state.config.limits.logo_max_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
-            ScimError::PayloadTooLarge(format!("the logo exceeds {limit} bytes"))
-        })?;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| ScimError::PayloadTooLarge(format!("the logo exceeds {limit} bytes")))?;
         Ok(RawBody { content_type, bytes })
     }
 }

@@ -38,7 +38,12 @@ impl AppState {
         let origin = match &self.config.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
-                let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(|s| s.split(',').next().unwrap_or(s).trim().to_owned());
+                let h = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|s| s.split(',').next().unwrap_or(s).trim().to_owned())
+                };
                 let (proto, host) = if self.config.trust_forwarded {
                     (h("x-forwarded-proto"), h("x-forwarded-host").or_else(|| h("host")))
                 } else {
@@ -93,7 +98,10 @@ pub fn app(state: AppState) -> Router {
         .nest(SCIM_PREFIX, scim_routes())
         // The discovery documents are also served at the root (RFC 7644 §4).
         .merge(discovery_routes())
-        .route("/healthz", get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }))
+        .route(
+            "/healthz",
+            get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // One INFO line per request (method, path, status, latency); JSON with `--log-format json`. Headers are

@@ -115,11 +115,8 @@ impl ScimService {
                 self.limits.bulk_max_operations
             )));
         }
-        let declared: HashMap<String, usize> = ops
-            .iter()
-            .filter(|o| o.method == "POST")
-            .filter_map(|o| o.bulk_id.clone().map(|b| (b, o.index)))
-            .collect();
+        let declared: HashMap<String, usize> =
+            ops.iter().filter(|o| o.method == "POST").filter_map(|o| o.bulk_id.clone().map(|b| (b, o.index))).collect();
         let mut ids: HashMap<String, String> = HashMap::new();
         let mut results: Vec<Option<Value>> = vec![None; ops.len()];
         let mut pending: Vec<Op> = ops;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error::{ScimError, ScimResult, ScimType};
 use super::filter::{CompValue, CompareOp, CompiledFilter, Filter, compare_values};
-use super::schema::{AttrHome, ResourceKind, Resolved};
+use super::schema::{AttrHome, Resolved, ResourceKind};
 
 /// One stored resource.
 #[derive(Debug, Clone)]
@@ -336,7 +336,9 @@ impl DirectoryState {
                 // Unfiltered, unsorted: page straight off the ordered index without touching every entry.
                 return self.page_ordered(table, page);
             }
-            None => table.order.iter().filter_map(|(_, id)| table.by_id.get(id)).filter(|e| matches(e)).cloned().collect(),
+            None => {
+                table.order.iter().filter_map(|(_, id)| table.by_id.get(id)).filter(|e| matches(e)).cloned().collect()
+            }
         };
         if let Some(s) = sort {
             sort_entries(&mut selected, s, |e| self.view(kind, e, ""), kind);
@@ -360,9 +362,9 @@ impl DirectoryState {
                 // client skip or repeat a resource (RFC 9865 §3).
                 let after = match cursor.as_deref() {
                     None | Some("") => None,
-                    Some(c) => Some(
-                        c.strip_prefix('s').and_then(|n| n.parse::<u64>().ok()).ok_or_else(|| invalid_cursor(c))?,
-                    ),
+                    Some(c) => {
+                        Some(c.strip_prefix('s').and_then(|n| n.parse::<u64>().ok()).ok_or_else(|| invalid_cursor(c))?)
+                    }
                 };
                 let from = after.map_or(0, |s| table.order.partition_point(|(q, _)| *q <= s));
                 let end = (from + count).min(total);

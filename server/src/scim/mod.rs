@@ -19,12 +19,12 @@ pub mod bulk;
 pub mod directory;
 pub mod discovery;
 pub mod error;
-pub mod service;
 pub mod filter;
 pub mod patch;
 pub mod project;
 pub mod resource;
 pub mod schema;
+pub mod service;
 
 /// How literally the server reads the RFCs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

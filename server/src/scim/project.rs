@@ -70,10 +70,7 @@ struct Sel {
 
 impl Sel {
     fn child(&self, name: &str) -> Option<&Sel> {
-        self.children
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| s)
+        self.children.iter().find(|(n, _)| *n == name).map(|(_, s)| s)
     }
 
     fn add(&mut self, path: &[&'static str]) {
@@ -92,10 +89,7 @@ impl Sel {
     }
 }
 
-static EMPTY: Sel = Sel {
-    whole: false,
-    children: Vec::new(),
-};
+static EMPTY: Sel = Sel { whole: false, children: Vec::new() };
 
 impl Projection {
     /// From the `attributes` / `excludedAttributes` query parameters or search-request fields (RFC 7644 §3.4.2.5,
@@ -118,20 +112,12 @@ impl Projection {
             )),
             (Some(list), None) => {
                 let sel = selection(rt, list);
-                Ok(Projection {
-                    rt,
-                    plan: compile_top(rt, &sel, Mode::Include),
-                    default: false,
-                })
+                Ok(Projection { rt, plan: compile_top(rt, &sel, Mode::Include), default: false })
             }
             (None, Some(list)) => {
                 let sel = selection(rt, list);
                 let default = sel.children.is_empty();
-                Ok(Projection {
-                    rt,
-                    plan: compile_top(rt, &sel, Mode::Exclude),
-                    default,
-                })
+                Ok(Projection { rt, plan: compile_top(rt, &sel, Mode::Exclude), default })
             }
             (None, None) => Ok(Self::default_for(rt)),
         }
@@ -140,11 +126,7 @@ impl Projection {
     /// The projection when neither parameter is given: every attribute `returned: default` or `always`
     /// (RFC 7643 §7); `never` (password) and `request` ones are left out.
     pub fn default_for(rt: &'static ResourceTypeDef) -> Projection {
-        Projection {
-            rt,
-            plan: compile_top(rt, &EMPTY, Mode::Exclude),
-            default: true,
-        }
+        Projection { rt, plan: compile_top(rt, &EMPTY, Mode::Exclude), default: true }
     }
 
     /// Renders a canonical resource (see [`crate::scim`]) for output.
@@ -213,21 +195,9 @@ impl Plan {
         match value {
             Value::Object(m) => self.object(m).map(Value::Object),
             Value::Array(items) => {
-                let out: Vec<Value> = items
-                    .iter()
-                    .filter_map(|i| {
-                        if i.is_object() {
-                            self.nested(i)
-                        } else {
-                            Some(i.clone())
-                        }
-                    })
-                    .collect();
-                if out.is_empty() {
-                    None
-                } else {
-                    Some(Value::Array(out))
-                }
+                let out: Vec<Value> =
+                    items.iter().filter_map(|i| if i.is_object() { self.nested(i) } else { Some(i.clone()) }).collect();
+                if out.is_empty() { None } else { Some(Value::Array(out)) }
             }
             // A simple value where the schema has a complex one: not canonical; shown as is rather than lost.
             other => Some(other.clone()),
@@ -268,11 +238,7 @@ fn selection(rt: &'static ResourceTypeDef, list: &str) -> Sel {
         }
         // `resolve_str` without the panic of `split_urn` on a multi-byte character at byte 4 (which cannot start
         // a URN anyway).
-        let resolved = if path.len() > 4 && !path.is_char_boundary(4) {
-            None
-        } else {
-            rt.resolve_str(path)
-        };
+        let resolved = if path.len() > 4 && !path.is_char_boundary(4) { None } else { rt.resolve_str(path) };
         let Some(r) = resolved else {
             // Unknown: ignored (module docs).
             continue;
@@ -303,17 +269,12 @@ fn compile_top(rt: &'static ResourceTypeDef, sel: &Sel, mode: Mode) -> Plan {
             (Mode::Include, Some(c)) => compile_level(ext.attributes, c, Mode::Include),
             (Mode::Exclude, None) => compile_level(ext.attributes, &EMPTY, Mode::Exclude),
             // Excluding the whole extension leaves only what the RFC says is always returned.
-            (Mode::Exclude, Some(c)) if c.whole => {
-                compile_level(ext.attributes, &EMPTY, Mode::Include)
-            }
+            (Mode::Exclude, Some(c)) if c.whole => compile_level(ext.attributes, &EMPTY, Mode::Include),
             (Mode::Exclude, Some(c)) => compile_level(ext.attributes, c, Mode::Exclude),
         };
         push_rule(&mut rules, ext.id, simplify(plan), keeps_others(mode));
     }
-    Plan {
-        keep_others: keeps_others(mode),
-        rules: rules.into_boxed_slice(),
-    }
+    Plan { keep_others: keeps_others(mode), rules: rules.into_boxed_slice() }
 }
 
 fn keeps_others(mode: Mode) -> bool {
@@ -321,18 +282,11 @@ fn keeps_others(mode: Mode) -> bool {
 }
 
 fn compile_level(defs: &'static [AttrDef], sel: &Sel, mode: Mode) -> Plan {
-    Plan {
-        keep_others: keeps_others(mode),
-        rules: level_rules(defs.iter(), sel, mode).into_boxed_slice(),
-    }
+    Plan { keep_others: keeps_others(mode), rules: level_rules(defs.iter(), sel, mode).into_boxed_slice() }
 }
 
 /// The rules for the attributes of one level, leaving out those that say what `keep_others` already says.
-fn level_rules<'a>(
-    defs: impl Iterator<Item = &'a AttrDef>,
-    sel: &Sel,
-    mode: Mode,
-) -> Vec<(&'static str, Rule)> {
+fn level_rules<'a>(defs: impl Iterator<Item = &'a AttrDef>, sel: &Sel, mode: Mode) -> Vec<(&'static str, Rule)> {
     let mut rules = Vec::new();
     for def in defs {
         let rule = attr_rule(def, sel.child(def.name), mode);
@@ -342,16 +296,8 @@ fn level_rules<'a>(
     rules
 }
 
-fn push_rule(
-    rules: &mut Vec<(&'static str, Rule)>,
-    name: &'static str,
-    rule: Rule,
-    keep_others: bool,
-) {
-    let redundant = matches!(
-        (&rule, keep_others),
-        (Rule::Keep, true) | (Rule::Drop, false)
-    );
+fn push_rule(rules: &mut Vec<(&'static str, Rule)>, name: &'static str, rule: Rule, keep_others: bool) {
+    let redundant = matches!((&rule, keep_others), (Rule::Keep, true) | (Rule::Drop, false));
     if !redundant {
         rules.push((name, rule));
     }
@@ -420,8 +366,7 @@ mod tests {
     use super::*;
     use crate::scim::error::ScimType;
     use crate::scim::schema::{
-        AttrType, ENTERPRISE_USER_URN, GROUP_URN, Mutability, ResourceKind, SchemaDef, USER_URN,
-        Uniqueness,
+        AttrType, ENTERPRISE_USER_URN, GROUP_URN, Mutability, ResourceKind, SchemaDef, USER_URN, Uniqueness,
     };
     use proptest::prelude::*;
     use serde_json::json;
@@ -462,15 +407,11 @@ mod tests {
     }
 
     fn with_attrs(list: &str) -> Value {
-        Projection::parse(user(), Some(list), None)
-            .expect("parse")
-            .apply(&bjensen())
+        Projection::parse(user(), Some(list), None).expect("parse").apply(&bjensen())
     }
 
     fn without(list: &str) -> Value {
-        Projection::parse(user(), None, Some(list))
-            .expect("parse")
-            .apply(&bjensen())
+        Projection::parse(user(), None, Some(list)).expect("parse").apply(&bjensen())
     }
 
     fn minus(mut v: Value, keys: &[&str]) -> Value {
@@ -490,28 +431,15 @@ mod tests {
         assert_eq!(p.apply(&with_pw), bjensen(), "returned: never");
         // The default plan only needs to know about the password.
         assert_eq!(p.plan.rules.len(), 1);
-        for (a, e) in [
-            (None, None),
-            (Some(""), None),
-            (None, Some(" ")),
-            (Some(" , "), Some("")),
-        ] {
-            assert!(
-                Projection::parse(user(), a, e).expect("parse").is_default(),
-                "{a:?} {e:?}"
-            );
+        for (a, e) in [(None, None), (Some(""), None), (None, Some(" ")), (Some(" , "), Some(""))] {
+            assert!(Projection::parse(user(), a, e).expect("parse").is_default(), "{a:?} {e:?}");
         }
     }
 
     #[test]
     fn schemas_then_id_lead_the_output() {
         let out = Projection::default_for(user()).apply(&bjensen());
-        let keys: Vec<&str> = out
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = out.as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(keys[..3], ["schemas", "id", "externalId"]);
     }
 
@@ -519,36 +447,18 @@ mod tests {
     fn attributes_selects() {
         let cases: Vec<(&str, Value)> = vec![
             // RFC 7643 §3.1: id is returned "always", meta "default": not selected, not returned.
-            (
-                "userName",
-                json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"}),
-            ),
-            (
-                "USERNAME",
-                json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"}),
-            ),
-            (
-                " userName ,, ",
-                json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"}),
-            ),
+            ("userName", json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"})),
+            ("USERNAME", json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"})),
+            (" userName ,, ", json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"})),
             (
                 "urn:ietf:params:scim:schemas:core:2.0:User:userName",
                 json!({"schemas": [USER_URN], "id": "2819c223", "userName": "bjensen@example.com"}),
             ),
             ("id", json!({"schemas": [USER_URN], "id": "2819c223"})),
             ("password", json!({"schemas": [USER_URN], "id": "2819c223"})),
-            (
-                "nonsense,name.nonsense,urn:example:x:y",
-                json!({"schemas": [USER_URN], "id": "2819c223"}),
-            ),
-            (
-                "employeeNumber",
-                json!({"schemas": [USER_URN], "id": "2819c223"}),
-            ),
-            (
-                "name.givenName",
-                json!({"schemas": [USER_URN], "id": "2819c223", "name": {"givenName": "Barbara"}}),
-            ),
+            ("nonsense,name.nonsense,urn:example:x:y", json!({"schemas": [USER_URN], "id": "2819c223"})),
+            ("employeeNumber", json!({"schemas": [USER_URN], "id": "2819c223"})),
+            ("name.givenName", json!({"schemas": [USER_URN], "id": "2819c223", "name": {"givenName": "Barbara"}})),
             (
                 "name.givenName,name",
                 json!({"schemas": [USER_URN], "id": "2819c223", "name": bjensen()["name"].clone()}),
@@ -558,10 +468,7 @@ mod tests {
                 json!({"schemas": [USER_URN], "id": "2819c223",
                        "emails": [{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}]}),
             ),
-            (
-                "emails.display",
-                json!({"schemas": [USER_URN], "id": "2819c223"}),
-            ),
+            ("emails.display", json!({"schemas": [USER_URN], "id": "2819c223"})),
             (
                 "meta.lastModified",
                 json!({"schemas": [USER_URN], "id": "2819c223", "meta": {"lastModified": "2011-05-13T04:42:34Z"}}),
@@ -593,11 +500,7 @@ mod tests {
         ];
         for (list, want) in cases {
             assert_eq!(with_attrs(list), want, "attributes={list}");
-            assert!(
-                !Projection::parse(user(), Some(list), None)
-                    .expect("parse")
-                    .is_default()
-            );
+            assert!(!Projection::parse(user(), Some(list), None).expect("parse").is_default());
         }
     }
 
@@ -605,18 +508,12 @@ mod tests {
     fn excluded_attributes_removes() {
         let full = bjensen();
         let mut no_given = minus(full.clone(), &["emails"]);
-        no_given["name"]
-            .as_object_mut()
-            .expect("object")
-            .remove("givenName");
+        no_given["name"].as_object_mut().expect("object").remove("givenName");
         let cases: Vec<(&str, Value)> = vec![
             ("emails,name.givenName", no_given),
             ("EMAILS,Name.GivenName", {
                 let mut v = minus(full.clone(), &["emails"]);
-                v["name"]
-                    .as_object_mut()
-                    .expect("object")
-                    .remove("givenName");
+                v["name"].as_object_mut().expect("object").remove("givenName");
                 v
             }),
             // excludedAttributes "SHALL have no effect on attributes whose schema "returned" setting is "always"".
@@ -624,16 +521,10 @@ mod tests {
             ("meta", minus(full.clone(), &["meta"])),
             ("meta.location", {
                 let mut v = full.clone();
-                v["meta"]
-                    .as_object_mut()
-                    .expect("object")
-                    .remove("location");
+                v["meta"].as_object_mut().expect("object").remove("location");
                 v
             }),
-            (
-                "name.formatted,name.familyName,name.givenName",
-                minus(full.clone(), &["name"]),
-            ),
+            ("name.formatted,name.familyName,name.givenName", minus(full.clone(), &["name"])),
             ("emails.value,emails.type", {
                 let mut v = full.clone();
                 v["emails"] = json!([{"primary": true}]);
@@ -641,37 +532,25 @@ mod tests {
             }),
             (
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-                minus(full.clone(), &[ENTERPRISE_USER_URN])
-                    .tap(|v| v["schemas"] = json!([USER_URN])),
+                minus(full.clone(), &[ENTERPRISE_USER_URN]).tap(|v| v["schemas"] = json!([USER_URN])),
             ),
-            (
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
-                {
-                    let mut v = full.clone();
-                    v[ENTERPRISE_USER_URN]
-                        .as_object_mut()
-                        .expect("object")
-                        .remove("employeeNumber");
-                    v
-                },
-            ),
+            ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", {
+                let mut v = full.clone();
+                v[ENTERPRISE_USER_URN].as_object_mut().expect("object").remove("employeeNumber");
+                v
+            }),
             (
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber,\
                  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department,\
                  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-                minus(full.clone(), &[ENTERPRISE_USER_URN])
-                    .tap(|v| v["schemas"] = json!([USER_URN])),
+                minus(full.clone(), &[ENTERPRISE_USER_URN]).tap(|v| v["schemas"] = json!([USER_URN])),
             ),
             ("nonsense", full.clone()),
         ];
         for (list, want) in cases {
             assert_eq!(without(list), want, "excludedAttributes={list}");
         }
-        assert!(
-            Projection::parse(user(), None, Some("nonsense"))
-                .expect("parse")
-                .is_default()
-        );
+        assert!(Projection::parse(user(), None, Some("nonsense")).expect("parse").is_default());
     }
 
     #[test]
@@ -696,10 +575,7 @@ mod tests {
                        "members": [{"value": "u1", "display": "One", "type": "User"}],
                        "meta": {"resourceType": "Group"}});
         let p = Projection::parse(rt, Some("members.value"), None).expect("parse");
-        assert_eq!(
-            p.apply(&g),
-            json!({"schemas": [GROUP_URN], "id": "g1", "members": [{"value": "u1"}]})
-        );
+        assert_eq!(p.apply(&g), json!({"schemas": [GROUP_URN], "id": "g1", "members": [{"value": "u1"}]}));
         let p = Projection::parse(rt, None, Some("members")).expect("parse");
         assert_eq!(
             p.apply(&g),
@@ -719,9 +595,7 @@ mod tests {
         // A simple value where a complex one is expected is shown as is rather than lost.
         let odd = json!({"id": "1", "name": "Babs"});
         assert_eq!(
-            Projection::parse(user(), Some("name.givenName"), None)
-                .expect("parse")
-                .apply(&odd),
+            Projection::parse(user(), Some("name.givenName"), None).expect("parse").apply(&odd),
             json!({"schemas": [USER_URN], "id": "1", "name": "Babs"})
         );
     }
@@ -729,11 +603,7 @@ mod tests {
     const fn def(name: &'static str, returned: Returned, subs: &'static [AttrDef]) -> AttrDef {
         AttrDef {
             name,
-            ty: if subs.is_empty() {
-                AttrType::String
-            } else {
-                AttrType::Complex
-            },
+            ty: if subs.is_empty() { AttrType::String } else { AttrType::Complex },
             multi_valued: false,
             description: "",
             required: false,
@@ -826,11 +696,7 @@ mod tests {
         ];
         for (a, e, want) in cases {
             let p = Projection::parse(&TEST_RT, a, e).expect("parse");
-            assert_eq!(
-                p.apply(&thing),
-                want,
-                "attributes={a:?} excludedAttributes={e:?}"
-            );
+            assert_eq!(p.apply(&thing), want, "attributes={a:?} excludedAttributes={e:?}");
         }
     }
 

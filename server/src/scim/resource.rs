@@ -38,8 +38,7 @@ use serde_json::{Map, Value};
 use super::Leniency;
 use super::error::{ScimError, ScimResult};
 use super::schema::{
-    AttrDef, AttrHome, AttrType, COMMON_ATTRIBUTES, Mutability, ResourceTypeDef, SchemaDef,
-    split_urn,
+    AttrDef, AttrHome, AttrType, COMMON_ATTRIBUTES, Mutability, ResourceTypeDef, SchemaDef, split_urn,
 };
 
 /// Deepest nesting of complex values followed. The schemas nest at most one level (attribute → sub-attribute,
@@ -71,16 +70,10 @@ impl std::fmt::Debug for Normalized {
 /// rules (§2.4), unassigned values (§2.5) and required attributes (§7). Read-only attributes are ignored
 /// (RFC 7644 §3.3) and `password` is returned apart. The result has no `id` or `meta`: the caller sets them
 /// (for PUT, through [`merge_for_replace`]).
-pub fn normalize(
-    input: &Value,
-    rt: &'static ResourceTypeDef,
-    leniency: Leniency,
-) -> Result<Normalized, ScimError> {
+pub fn normalize(input: &Value, rt: &'static ResourceTypeDef, leniency: Leniency) -> Result<Normalized, ScimError> {
     let strict = leniency.strict;
     let Some(obj) = input.as_object() else {
-        return Err(ScimError::invalid_syntax(
-            "the request body must be a JSON object (RFC 7644 §3.3)",
-        ));
+        return Err(ScimError::invalid_syntax("the request body must be a JSON object (RFC 7644 §3.3)"));
     };
     let listed = read_schemas(obj, rt, strict)?;
 
@@ -164,15 +157,9 @@ pub fn normalize(
 ///   `value`; elements may be added or removed (RFC 7643 §4.2: "values MAY be added or removed").
 ///
 /// [RFC 7644 §3.5.1]: https://www.rfc-editor.org/rfc/rfc7644#section-3.5.1
-pub fn merge_for_replace(
-    stored: &Value,
-    new: Value,
-    rt: &'static ResourceTypeDef,
-) -> Result<Value, ScimError> {
+pub fn merge_for_replace(stored: &Value, new: Value, rt: &'static ResourceTypeDef) -> Result<Value, ScimError> {
     let Value::Object(mut out) = new else {
-        return Err(ScimError::invalid_syntax(
-            "the request body must be a JSON object (RFC 7644 §3.5.1)",
-        ));
+        return Err(ScimError::invalid_syntax("the request body must be a JSON object (RFC 7644 §3.5.1)"));
     };
     let empty = Map::new();
     let stored_obj = stored.as_object().unwrap_or(&empty);
@@ -182,10 +169,7 @@ pub fn merge_for_replace(
     carry_over(top_defs, stored_obj, &mut out, "")?;
 
     for ext in rt.extensions.iter().map(|e| e.schema) {
-        let stored_ext = stored_obj
-            .get(ext.id)
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let stored_ext = stored_obj.get(ext.id).and_then(Value::as_object).unwrap_or(&empty);
         let mut new_ext = match out.remove(ext.id) {
             Some(Value::Object(m)) => m,
             _ => Map::new(),
@@ -213,16 +197,10 @@ pub fn merge_for_replace(
 /// resource is a bug of the caller (it must be taken out and hashed) and gives a 500.
 ///
 /// [RFC 7644 §3.5.2]: https://www.rfc-editor.org/rfc/rfc7644#section-3.5.2
-pub fn validate_after_patch(
-    stored: &Value,
-    patched: &Value,
-    rt: &'static ResourceTypeDef,
-) -> Result<(), ScimError> {
+pub fn validate_after_patch(stored: &Value, patched: &Value, rt: &'static ResourceTypeDef) -> Result<(), ScimError> {
     let strict = Leniency { strict: true };
     let Some(obj) = patched.as_object() else {
-        return Err(ScimError::invalid_syntax(
-            "the patched resource is not a JSON object",
-        ));
+        return Err(ScimError::invalid_syntax("the patched resource is not a JSON object"));
     };
     let empty = Map::new();
     let stored_obj = stored.as_object().unwrap_or(&empty);
@@ -245,19 +223,14 @@ pub fn validate_after_patch(
             };
             for (name, v) in members {
                 let Some(def) = ext.attr(name) else {
-                    return Err(ScimError::invalid_syntax(format!(
-                        "unknown attribute \"{}:{name}\"",
-                        ext.id
-                    )));
+                    return Err(ScimError::invalid_syntax(format!("unknown attribute \"{}:{name}\"", ext.id)));
                 };
                 check_patched_value(def, v, strict)?;
             }
             continue;
         }
         let Some(r) = rt.resolve(None, key, None) else {
-            return Err(ScimError::invalid_syntax(format!(
-                "unknown attribute \"{key}\""
-            )));
+            return Err(ScimError::invalid_syntax(format!("unknown attribute \"{key}\"")));
         };
         if r.attr.mutability == Mutability::WriteOnly {
             return Err(ScimError::Internal(format!(
@@ -274,10 +247,7 @@ pub fn validate_after_patch(
     let top_defs = rt.schema.attributes.iter().chain(COMMON_ATTRIBUTES.iter());
     check_unchanged(top_defs, stored_obj, obj, "")?;
     for ext in rt.extensions.iter().map(|e| e.schema) {
-        let s = stored_obj
-            .get(ext.id)
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let s = stored_obj.get(ext.id).and_then(Value::as_object).unwrap_or(&empty);
         let p = obj.get(ext.id).and_then(Value::as_object).unwrap_or(&empty);
         check_unchanged(ext.attributes.iter(), s, p, ext.id)?;
     }
@@ -292,11 +262,7 @@ pub fn validate_after_patch(
 /// ended up unassigned): the caller removes the attribute. Read-only sub-attributes are dropped silently
 /// (RFC 7644 §3.3); a read-only or writeOnly `def` itself is the caller's business (the PATCH engine answers
 /// `mutability`, [`normalize`] ignores or extracts it).
-pub fn normalize_value(
-    def: &'static AttrDef,
-    value: &Value,
-    leniency: Leniency,
-) -> Result<Option<Value>, ScimError> {
+pub fn normalize_value(def: &'static AttrDef, value: &Value, leniency: Leniency) -> Result<Option<Value>, ScimError> {
     value_at(def, value, leniency.strict, def.name, 0)
 }
 
@@ -325,24 +291,14 @@ impl Collected {
     fn new(rt: &'static ResourceTypeDef) -> Self {
         Collected {
             core: Map::new(),
-            extensions: rt
-                .extensions
-                .iter()
-                .map(|e| (e.schema, Map::new()))
-                .collect(),
+            extensions: rt.extensions.iter().map(|e| (e.schema, Map::new())).collect(),
             seen: Vec::new(),
             password: None,
         }
     }
 
     /// Normalizes one attribute value and stores it under its canonical name.
-    fn put(
-        &mut self,
-        home: AttrHome,
-        def: &'static AttrDef,
-        value: &Value,
-        leniency: Leniency,
-    ) -> ScimResult<()> {
+    fn put(&mut self, home: AttrHome, def: &'static AttrDef, value: &Value, leniency: Leniency) -> ScimResult<()> {
         let strict = leniency.strict;
         // RFC 7644 §3.3: "readOnly ... SHALL be ignored" — Entra sends `meta` and Okta `groups` on create.
         if def.mutability == Mutability::ReadOnly {
@@ -369,8 +325,7 @@ impl Collected {
         let normalized = value_at(def, value, strict, &path, 0)?;
 
         // RFC 7643 §4.1.1 / scim module docs: the cleartext password never becomes part of the resource.
-        if def.mutability == Mutability::WriteOnly && container.is_none() && def.name == "password"
-        {
+        if def.mutability == Mutability::WriteOnly && container.is_none() && def.name == "password" {
             self.password = match normalized {
                 Some(Value::String(s)) => Some(s),
                 _ => None,
@@ -400,10 +355,7 @@ impl Collected {
         let mut out = self.core;
         for (ext, map) in self.extensions {
             if !map.is_empty() {
-                out.insert(
-                    ext.id.to_owned(),
-                    Value::Object(order_attrs(map, ext.attributes)),
-                );
+                out.insert(ext.id.to_owned(), Value::Object(order_attrs(map, ext.attributes)));
             }
         }
         Value::Object(order_canonical(out, rt))
@@ -433,11 +385,7 @@ fn unknown(strict: bool, name: &str) -> ScimResult<()> {
 }
 
 /// Reads `schemas` of a body, returning the extension URNs it lists (as the schema spells them).
-fn read_schemas(
-    obj: &Map<String, Value>,
-    rt: &'static ResourceTypeDef,
-    strict: bool,
-) -> ScimResult<Vec<&'static str>> {
+fn read_schemas(obj: &Map<String, Value>, rt: &'static ResourceTypeDef, strict: bool) -> ScimResult<Vec<&'static str>> {
     let mut listed = Vec::new();
     let Some((_, value)) = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")) else {
         // RFC 7643 §3: "schemas ... REQUIRED". Lenient mode tolerates its absence: the endpoint already says
@@ -455,18 +403,14 @@ fn read_schemas(
         Value::String(_) if !strict => vec![value],
         Value::Null if !strict => Vec::new(),
         _ => {
-            return Err(ScimError::invalid_syntax(
-                "\"schemas\" must be an array of schema URIs (RFC 7643 §3)",
-            ));
+            return Err(ScimError::invalid_syntax("\"schemas\" must be an array of schema URIs (RFC 7643 §3)"));
         }
     };
     let mut has_core = false;
     for item in items {
         let Some(urn) = item.as_str() else {
             if strict {
-                return Err(ScimError::invalid_syntax(
-                    "\"schemas\" must be an array of strings (RFC 7643 §3)",
-                ));
+                return Err(ScimError::invalid_syntax("\"schemas\" must be an array of strings (RFC 7643 §3)"));
             }
             continue;
         };
@@ -487,24 +431,19 @@ fn read_schemas(
         // groups; unknown URNs are dropped and `schemas` is recomputed from the attributes present.
     }
     if strict && !has_core {
-        return Err(ScimError::invalid_syntax(format!(
-            "\"schemas\" must include \"{}\" (RFC 7643 §3)",
-            rt.schema.id
-        )));
+        return Err(ScimError::invalid_syntax(format!("\"schemas\" must include \"{}\" (RFC 7643 §3)", rt.schema.id)));
     }
     Ok(listed)
 }
 
 /// Checks `schemas` of a canonical resource: strings, known URNs, the core URN present.
 fn check_schemas_value(value: &Value, rt: &'static ResourceTypeDef) -> ScimResult<()> {
-    let items = value.as_array().ok_or_else(|| {
-        ScimError::invalid_syntax("\"schemas\" must be an array of schema URIs (RFC 7643 §3)")
-    })?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| ScimError::invalid_syntax("\"schemas\" must be an array of schema URIs (RFC 7643 §3)"))?;
     let mut has_core = false;
     for item in items {
-        let urn = item
-            .as_str()
-            .ok_or_else(|| ScimError::invalid_syntax("\"schemas\" must be an array of strings"))?;
+        let urn = item.as_str().ok_or_else(|| ScimError::invalid_syntax("\"schemas\" must be an array of strings"))?;
         if urn.eq_ignore_ascii_case(rt.schema.id) {
             has_core = true;
         } else if rt.extension(urn).is_none() {
@@ -517,10 +456,7 @@ fn check_schemas_value(value: &Value, rt: &'static ResourceTypeDef) -> ScimResul
     if has_core {
         Ok(())
     } else {
-        Err(ScimError::invalid_syntax(format!(
-            "\"schemas\" must include \"{}\" (RFC 7643 §3)",
-            rt.schema.id
-        )))
+        Err(ScimError::invalid_syntax(format!("\"schemas\" must include \"{}\" (RFC 7643 §3)", rt.schema.id)))
     }
 }
 
@@ -528,11 +464,7 @@ fn check_schemas_value(value: &Value, rt: &'static ResourceTypeDef) -> ScimResul
 fn schemas_for(obj: &Map<String, Value>, rt: &'static ResourceTypeDef) -> Value {
     let mut list = vec![Value::String(rt.schema.id.to_owned())];
     for ext in rt.extensions.iter().map(|e| e.schema) {
-        if obj
-            .get(ext.id)
-            .and_then(Value::as_object)
-            .is_some_and(|m| !m.is_empty())
-        {
+        if obj.get(ext.id).and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
             list.push(Value::String(ext.id.to_owned()));
         }
     }
@@ -542,10 +474,7 @@ fn schemas_for(obj: &Map<String, Value>, rt: &'static ResourceTypeDef) -> Value 
 /// Puts a resource's keys in a stable order — `schemas`, `id`, common and core attributes in schema order,
 /// extensions, `meta` last — so that equal resources serialize identically (ETags, snapshots). `schemas` is
 /// recomputed.
-fn order_canonical(
-    mut map: Map<String, Value>,
-    rt: &'static ResourceTypeDef,
-) -> Map<String, Value> {
+fn order_canonical(mut map: Map<String, Value>, rt: &'static ResourceTypeDef) -> Map<String, Value> {
     let mut out = Map::with_capacity(map.len() + 1);
     out.insert("schemas".to_owned(), schemas_for(&map, rt));
     map.remove("schemas");
@@ -585,10 +514,7 @@ fn order_attrs(mut map: Map<String, Value>, defs: &'static [AttrDef]) -> Map<Str
 /// 400 `invalidValue` (RFC 7644 §3.12, Table 9: "A required value was missing").
 fn check_required(resource: &Value, rt: &'static ResourceTypeDef) -> ScimResult<()> {
     let required_in = |container: Option<&Value>, defs: &'static [AttrDef], prefix: &str| {
-        for def in defs
-            .iter()
-            .filter(|d| d.required && d.mutability != Mutability::ReadOnly)
-        {
+        for def in defs.iter().filter(|d| d.required && d.mutability != Mutability::ReadOnly) {
             // The writeOnly password is never in the canonical form; it cannot be checked here.
             if def.mutability == Mutability::WriteOnly {
                 continue;
@@ -621,11 +547,7 @@ fn check_required(resource: &Value, rt: &'static ResourceTypeDef) -> ScimResult<
             // The required attributes of an optional extension apply only when it is used.
             continue;
         }
-        required_in(
-            container,
-            ext.schema.attributes,
-            &format!("{}:", ext.schema.id),
-        )?;
+        required_in(container, ext.schema.attributes, &format!("{}:", ext.schema.id))?;
     }
     Ok(())
 }
@@ -634,17 +556,9 @@ fn check_required(resource: &Value, rt: &'static ResourceTypeDef) -> ScimResult<
 // values
 
 /// Normalizes a value of attribute `def` (single- or multi-valued); `path` names it in error messages.
-fn value_at(
-    def: &'static AttrDef,
-    value: &Value,
-    strict: bool,
-    path: &str,
-    depth: usize,
-) -> ScimResult<Option<Value>> {
+fn value_at(def: &'static AttrDef, value: &Value, strict: bool, path: &str, depth: usize) -> ScimResult<Option<Value>> {
     if depth > MAX_DEPTH {
-        return Err(ScimError::invalid_value(format!(
-            "\"{path}\" is nested too deeply"
-        )));
+        return Err(ScimError::invalid_value(format!("\"{path}\" is nested too deeply")));
     }
     if value.is_null() {
         return Ok(None);
@@ -688,20 +602,13 @@ fn value_at(
         out = reference_list(out, path)?;
     }
     one_primary(def, &mut out, strict, path)?;
-    Ok(if out.is_empty() {
-        None
-    } else {
-        Some(Value::Array(out))
-    })
+    Ok(if out.is_empty() { None } else { Some(Value::Array(out)) })
 }
 
 /// Whether `def` is a list of references to resources (a group's `members`): elements are identified by `value`,
 /// the id of the referenced resource.
 fn is_reference_list(def: &AttrDef) -> bool {
-    def.multi_valued
-        && def.ty == AttrType::Complex
-        && def.sub_attr("$ref").is_some()
-        && def.sub_attr("value").is_some()
+    def.multi_valued && def.ty == AttrType::Complex && def.sub_attr("$ref").is_some() && def.sub_attr("value").is_some()
 }
 
 /// RFC 7643 §4.2: a member's "value" contains the "id" of a SCIM resource, so an element without one designates
@@ -715,10 +622,7 @@ fn reference_list(items: Vec<Value>, path: &str) -> ScimResult<Vec<Value>> {
                 "each element of \"{path}\" needs a \"value\" holding the id of a resource (RFC 7643 §4.2)"
             )));
         };
-        if out
-            .iter()
-            .any(|o| o.get("value").and_then(Value::as_str) == Some(id))
-        {
+        if out.iter().any(|o| o.get("value").and_then(Value::as_str) == Some(id)) {
             continue;
         }
         out.push(item);
@@ -767,10 +671,7 @@ fn single_value(
         return Ok(None);
     }
     let wrong = |expected: &str| {
-        ScimError::invalid_value(format!(
-            "\"{path}\" must be {expected} (RFC 7643 §2.3), got {}",
-            json_kind(value)
-        ))
+        ScimError::invalid_value(format!("\"{path}\" must be {expected} (RFC 7643 §2.3), got {}", json_kind(value)))
     };
     let v = match def.ty {
         // RFC 7643 §2.3.1; lenient: numbers and booleans (employeeNumber as 701984) become their JSON text.
@@ -798,17 +699,10 @@ fn single_value(
         // RFC 7643 §2.3.3: a real number.
         AttrType::Decimal => match value {
             Value::Number(_) => value.clone(),
-            Value::String(s) if !strict => {
-                match s
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                {
-                    Some(n) => Value::Number(n),
-                    None => return Err(wrong("a decimal number")),
-                }
-            }
+            Value::String(s) if !strict => match s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                Some(n) => Value::Number(n),
+                None => return Err(wrong("a decimal number")),
+            },
             _ => return Err(wrong("a decimal number")),
         },
         // RFC 7643 §2.3.5: an xsd:dateTime with a time zone, i.e. an RFC 3339 timestamp such as
@@ -824,9 +718,7 @@ fn single_value(
         },
         // RFC 7643 §2.3.6: base64 per RFC 4648 §4.
         AttrType::Binary => match value {
-            Value::String(s) => {
-                Value::String(binary(s, strict).ok_or_else(|| wrong("base64 (RFC 4648 §4)"))?)
-            }
+            Value::String(s) => Value::String(binary(s, strict).ok_or_else(|| wrong("base64 (RFC 4648 §4)"))?),
             _ => return Err(wrong("base64 (RFC 4648 §4)")),
         },
         AttrType::Complex => return complex_value(def, value, strict, path, depth),
@@ -927,17 +819,10 @@ fn not_complex(path: &str, value: &Value) -> ScimError {
 
 /// Maps a value onto one of `def`'s canonical values, case-insensitively, spelling it canonically.
 fn closed_value(def: &'static AttrDef, value: Value, path: &str) -> ScimResult<Value> {
-    let found = value.as_str().and_then(|s| {
-        def.canonical_values
-            .iter()
-            .find(|c| c.eq_ignore_ascii_case(s))
-    });
+    let found = value.as_str().and_then(|s| def.canonical_values.iter().find(|c| c.eq_ignore_ascii_case(s)));
     match found {
         Some(c) => Ok(Value::String((*c).to_owned())),
-        None => Err(ScimError::invalid_value(format!(
-            "\"{path}\" must be one of {:?}",
-            def.canonical_values
-        ))),
+        None => Err(ScimError::invalid_value(format!("\"{path}\" must be one of {:?}", def.canonical_values))),
     }
 }
 
@@ -999,12 +884,8 @@ fn carry_over<'a>(
                     (Value::Array(olds), Value::Array(news)) => {
                         for n in news.iter_mut() {
                             let id = n.get("value").cloned();
-                            let matched = id
-                                .as_ref()
-                                .and_then(|id| olds.iter().find(|o| o.get("value") == Some(id)));
-                            if let (Some(o), Some(n)) =
-                                (matched.and_then(Value::as_object), n.as_object_mut())
-                            {
+                            let matched = id.as_ref().and_then(|id| olds.iter().find(|o| o.get("value") == Some(id)));
+                            if let (Some(o), Some(n)) = (matched.and_then(Value::as_object), n.as_object_mut()) {
                                 carry_over_subs(def, o, n, &path, true)?;
                             }
                         }
@@ -1012,8 +893,7 @@ fn carry_over<'a>(
                     (Value::Object(o), Value::Object(n)) => {
                         // A readOnly sub-attribute describes the rest of the value (manager `displayName` is the
                         // manager's name): keep it only while the value designates the same thing.
-                        let same_target =
-                            def.sub_attr("value").is_none() || o.get("value") == n.get("value");
+                        let same_target = def.sub_attr("value").is_none() || o.get("value") == n.get("value");
                         carry_over_subs(def, o, n, &path, same_target)?;
                     }
                     _ => {}
@@ -1089,11 +969,8 @@ fn check_unchanged<'a>(
                 }
             }
             Mutability::ReadWrite | Mutability::WriteOnly => {
-                let immutable_subs: Vec<&AttrDef> = def
-                    .sub_attributes
-                    .iter()
-                    .filter(|s| s.mutability == Mutability::Immutable)
-                    .collect();
+                let immutable_subs: Vec<&AttrDef> =
+                    def.sub_attributes.iter().filter(|s| s.mutability == Mutability::Immutable).collect();
                 if immutable_subs.is_empty() {
                     continue;
                 }
@@ -1106,9 +983,7 @@ fn check_unchanged<'a>(
                         .iter()
                         .filter_map(|n| {
                             let id = n.get("value")?;
-                            olds.iter()
-                                .find(|o| o.get("value") == Some(id))
-                                .map(|o| (o, n))
+                            olds.iter().find(|o| o.get("value") == Some(id)).map(|o| (o, n))
                         })
                         .collect(),
                     (Value::Object(_), Value::Object(_)) => vec![(o, n)],
@@ -1137,11 +1012,7 @@ fn check_unchanged<'a>(
 
 /// The path of attribute `name` in container `prefix` (empty for the top level, else an extension URN).
 fn attr_path(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}:{name}")
-    }
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}:{name}") }
 }
 
 fn immutable_changed(path: &str) -> ScimError {
@@ -1171,12 +1042,8 @@ fn same_at(def: &AttrDef, a: &Value, b: &Value, depth: usize) -> bool {
     match (a, b) {
         (Value::Array(xs), Value::Array(ys)) => {
             xs.len() == ys.len()
-                && xs
-                    .iter()
-                    .all(|x| ys.iter().any(|y| same_one(def, x, y, depth)))
-                && ys
-                    .iter()
-                    .all(|y| xs.iter().any(|x| same_one(def, x, y, depth)))
+                && xs.iter().all(|x| ys.iter().any(|y| same_one(def, x, y, depth)))
+                && ys.iter().all(|y| xs.iter().any(|x| same_one(def, x, y, depth)))
         }
         _ => same_one(def, a, b, depth),
     }
@@ -1184,19 +1051,14 @@ fn same_at(def: &AttrDef, a: &Value, b: &Value, depth: usize) -> bool {
 
 fn same_one(def: &AttrDef, a: &Value, b: &Value, depth: usize) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) if !def.case_exact => {
-            x == y || x.to_lowercase() == y.to_lowercase()
-        }
+        (Value::String(x), Value::String(y)) if !def.case_exact => x == y || x.to_lowercase() == y.to_lowercase(),
         (Value::Object(x), Value::Object(y)) if def.ty == AttrType::Complex => {
-            let assigned =
-                |m: &Map<String, Value>| m.values().filter(|v| !is_unassigned(v)).count();
+            let assigned = |m: &Map<String, Value>| m.values().filter(|v| !is_unassigned(v)).count();
             assigned(x) == assigned(y)
-                && x.iter().filter(|(_, v)| !is_unassigned(v)).all(|(k, xv)| {
-                    match (def.sub_attr(k), y.get(k)) {
-                        (Some(sub), Some(yv)) => same_at(sub, xv, yv, depth + 1),
-                        (None, Some(yv)) => xv == yv,
-                        _ => false,
-                    }
+                && x.iter().filter(|(_, v)| !is_unassigned(v)).all(|(k, xv)| match (def.sub_attr(k), y.get(k)) {
+                    (Some(sub), Some(yv)) => same_at(sub, xv, yv, depth + 1),
+                    (None, Some(yv)) => xv == yv,
+                    _ => false,
                 })
         }
         _ => a == b,
@@ -1215,9 +1077,7 @@ fn check_patched_value(def: &'static AttrDef, value: &Value, strict: Leniency) -
 mod tests {
     use super::*;
     use crate::scim::error::ScimType;
-    use crate::scim::schema::{
-        ENTERPRISE_USER_URN, GROUP_URN, ResourceKind, Returned, USER_URN, Uniqueness,
-    };
+    use crate::scim::schema::{ENTERPRISE_USER_URN, GROUP_URN, ResourceKind, Returned, USER_URN, Uniqueness};
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -1365,20 +1225,10 @@ mod tests {
     #[test]
     fn output_is_in_canonical_order() {
         let n = ok(rfc7643_full_user(), user(), STRICT);
-        let keys: Vec<&str> = n
-            .resource
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = n.resource.as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(keys[..4], ["schemas", "externalId", "userName", "name"]);
-        let addr: Vec<&str> = n.resource["addresses"][0]
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let addr: Vec<&str> =
+            n.resource["addresses"][0].as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(addr[0], "formatted");
         assert_eq!(addr[addr.len() - 1], "primary");
     }
@@ -1410,10 +1260,7 @@ mod tests {
             n.resource,
             json!({"schemas": [GROUP_URN], "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "displayName_5b1d5f5a"})
         );
-        assert_eq!(
-            scim_type(normalize(&entra_group(), group(), STRICT)),
-            Some(ScimType::InvalidValue)
-        );
+        assert_eq!(scim_type(normalize(&entra_group(), group(), STRICT)), Some(ScimType::InvalidValue));
     }
 
     #[test]
@@ -1436,12 +1283,7 @@ mod tests {
     }
 
     /// (case, input, lenient outcome, strict outcome): `Ok(expected resource)` or `Err(scimType)`.
-    type Case = (
-        &'static str,
-        Value,
-        Result<Value, ScimType>,
-        Result<Value, ScimType>,
-    );
+    type Case = (&'static str, Value, Result<Value, ScimType>, Result<Value, ScimType>);
 
     fn run_user_cases(cases: Vec<Case>, rt: &'static ResourceTypeDef) {
         for (name, input, lenient, strict) in cases {
@@ -1461,36 +1303,11 @@ mod tests {
         use ScimType::{InvalidSyntax, InvalidValue};
         let core_only = json!({"schemas": [USER_URN], "userName": "a"});
         let cases: Vec<Case> = vec![
-            (
-                "array body",
-                json!([]),
-                Err(InvalidSyntax),
-                Err(InvalidSyntax),
-            ),
-            (
-                "string body",
-                json!("x"),
-                Err(InvalidSyntax),
-                Err(InvalidSyntax),
-            ),
-            (
-                "null body",
-                Value::Null,
-                Err(InvalidSyntax),
-                Err(InvalidSyntax),
-            ),
-            (
-                "schemas missing",
-                json!({"userName": "a"}),
-                Ok(core_only.clone()),
-                Err(InvalidSyntax),
-            ),
-            (
-                "schemas empty",
-                json!({"schemas": [], "userName": "a"}),
-                Ok(core_only.clone()),
-                Err(InvalidSyntax),
-            ),
+            ("array body", json!([]), Err(InvalidSyntax), Err(InvalidSyntax)),
+            ("string body", json!("x"), Err(InvalidSyntax), Err(InvalidSyntax)),
+            ("null body", Value::Null, Err(InvalidSyntax), Err(InvalidSyntax)),
+            ("schemas missing", json!({"userName": "a"}), Ok(core_only.clone()), Err(InvalidSyntax)),
+            ("schemas empty", json!({"schemas": [], "userName": "a"}), Ok(core_only.clone()), Err(InvalidSyntax)),
             (
                 "schemas without core",
                 json!({"schemas": [ENTERPRISE_USER_URN], "userName": "a"}),
@@ -1503,12 +1320,7 @@ mod tests {
                 Ok(core_only.clone()),
                 Err(InvalidSyntax),
             ),
-            (
-                "schemas as a number",
-                json!({"schemas": 1, "userName": "a"}),
-                Err(InvalidSyntax),
-                Err(InvalidSyntax),
-            ),
+            ("schemas as a number", json!({"schemas": 1, "userName": "a"}), Err(InvalidSyntax), Err(InvalidSyntax)),
             (
                 "schemas with a non-string",
                 json!({"schemas": [USER_URN, 3], "userName": "a"}),
@@ -1607,10 +1419,7 @@ mod tests {
         }
         // Core attributes wrapped in an object under the core URN, as some clients send them.
         let wrapped = json!({"schemas": [USER_URN], USER_URN: {"userName": "w"}});
-        assert_eq!(
-            ok(wrapped, user(), STRICT).resource,
-            json!({"schemas": [USER_URN], "userName": "w"})
-        );
+        assert_eq!(ok(wrapped, user(), STRICT).resource, json!({"schemas": [USER_URN], "userName": "w"}));
     }
 
     #[test]
@@ -1695,12 +1504,8 @@ mod tests {
         ];
         run_user_cases(cases, user());
         // The error names the attribute.
-        let e = normalize(
-            &json!({"schemas": [USER_URN], "userName": "a", "favouriteColour": 1}),
-            user(),
-            STRICT,
-        )
-        .expect_err("strict");
+        let e = normalize(&json!({"schemas": [USER_URN], "userName": "a", "favouriteColour": 1}), user(), STRICT)
+            .expect_err("strict");
         assert!(e.to_string().contains("favouriteColour"), "{e}");
     }
 
@@ -1719,78 +1524,18 @@ mod tests {
             v
         };
         let cases: Vec<Case> = vec![
-            (
-                "boolean",
-                u(json!({"active": false})),
-                Ok(u(json!({"active": false}))),
-                Ok(u(json!({"active": false}))),
-            ),
-            (
-                "boolean True",
-                u(json!({"active": "True"})),
-                Ok(u(json!({"active": true}))),
-                Err(InvalidValue),
-            ),
-            (
-                "boolean false",
-                u(json!({"active": "false"})),
-                Ok(u(json!({"active": false}))),
-                Err(InvalidValue),
-            ),
-            (
-                "boolean junk",
-                u(json!({"active": "yes"})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "boolean number",
-                u(json!({"active": 1})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "string number",
-                u(json!({"title": 7})),
-                Ok(u(json!({"title": "7"}))),
-                Err(InvalidValue),
-            ),
-            (
-                "string object",
-                u(json!({"title": {"a": 1}})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "empty string kept",
-                u(json!({"title": ""})),
-                Ok(u(json!({"title": ""}))),
-                Ok(u(json!({"title": ""}))),
-            ),
-            (
-                "reference given a number",
-                u(json!({"profileUrl": 3})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "complex as string",
-                u(json!({"name": "Babs"})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "complex as array",
-                u(json!({"name": [{"givenName": "B"}]})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "single-valued given an array",
-                u(json!({"title": ["a"]})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
+            ("boolean", u(json!({"active": false})), Ok(u(json!({"active": false}))), Ok(u(json!({"active": false})))),
+            ("boolean True", u(json!({"active": "True"})), Ok(u(json!({"active": true}))), Err(InvalidValue)),
+            ("boolean false", u(json!({"active": "false"})), Ok(u(json!({"active": false}))), Err(InvalidValue)),
+            ("boolean junk", u(json!({"active": "yes"})), Err(InvalidValue), Err(InvalidValue)),
+            ("boolean number", u(json!({"active": 1})), Err(InvalidValue), Err(InvalidValue)),
+            ("string number", u(json!({"title": 7})), Ok(u(json!({"title": "7"}))), Err(InvalidValue)),
+            ("string object", u(json!({"title": {"a": 1}})), Err(InvalidValue), Err(InvalidValue)),
+            ("empty string kept", u(json!({"title": ""})), Ok(u(json!({"title": ""}))), Ok(u(json!({"title": ""})))),
+            ("reference given a number", u(json!({"profileUrl": 3})), Err(InvalidValue), Err(InvalidValue)),
+            ("complex as string", u(json!({"name": "Babs"})), Err(InvalidValue), Err(InvalidValue)),
+            ("complex as array", u(json!({"name": [{"givenName": "B"}]})), Err(InvalidValue), Err(InvalidValue)),
+            ("single-valued given an array", u(json!({"title": ["a"]})), Err(InvalidValue), Err(InvalidValue)),
             (
                 "multi-valued given one value",
                 u(json!({"emails": {"value": "a@b.c"}})),
@@ -1803,12 +1548,7 @@ mod tests {
                 Ok(u(json!({"emails": [{"value": "a@b.c"}]}))),
                 Err(InvalidValue),
             ),
-            (
-                "nested arrays",
-                u(json!({"emails": [[{"value": "a@b.c"}]]})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
+            ("nested arrays", u(json!({"emails": [[{"value": "a@b.c"}]]})), Err(InvalidValue), Err(InvalidValue)),
             (
                 "binary",
                 u(json!({"x509Certificates": [{"value": "aGVsbG8="}]})),
@@ -1821,18 +1561,11 @@ mod tests {
                 Ok(u(json!({"x509Certificates": [{"value": "aGVsbG8="}]}))),
                 Err(InvalidValue),
             ),
-            (
-                "binary junk",
-                u(json!({"x509Certificates": [{"value": "**"}]})),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
+            ("binary junk", u(json!({"x509Certificates": [{"value": "**"}]})), Err(InvalidValue), Err(InvalidValue)),
             (
                 "manager as a bare id",
                 u(json!({ENTERPRISE_USER_URN: {"manager": "m1"}})),
-                Ok(u(
-                    json!({ENTERPRISE_USER_URN: {"manager": {"value": "m1"}}}),
-                )),
+                Ok(u(json!({ENTERPRISE_USER_URN: {"manager": {"value": "m1"}}}))),
                 Err(InvalidValue),
             ),
         ];
@@ -1843,10 +1576,7 @@ mod tests {
     fn integer_decimal_and_datetime_values() {
         static INT: AttrDef = test_def("n", AttrType::Integer);
         static DEC: AttrDef = test_def("d", AttrType::Decimal);
-        let created = user()
-            .resolve_str("meta.created")
-            .expect("meta.created")
-            .leaf();
+        let created = user().resolve_str("meta.created").expect("meta.created").leaf();
         let table: Vec<(&'static AttrDef, Value, Option<Value>, Option<Value>)> = vec![
             (&INT, json!(42), Some(json!(42)), Some(json!(42))),
             (&INT, json!(-3), Some(json!(-3)), Some(json!(-3))),
@@ -1915,27 +1645,12 @@ mod tests {
             "roles": [{}],
             ENTERPRISE_USER_URN: {"department": null, "manager": {"value": null}},
         });
-        let want =
-            json!({"schemas": [USER_URN], "userName": "a", "phoneNumbers": [{"value": "555"}]});
+        let want = json!({"schemas": [USER_URN], "userName": "a", "phoneNumbers": [{"value": "555"}]});
         for l in [LENIENT, STRICT] {
             assert_eq!(ok(input.clone(), user(), l).resource, want, "{l:?}");
         }
-        assert_eq!(
-            normalize_value(
-                user().schema.attr("emails").expect("emails"),
-                &json!([]),
-                STRICT
-            ),
-            Ok(None)
-        );
-        assert_eq!(
-            normalize_value(
-                user().schema.attr("title").expect("title"),
-                &Value::Null,
-                STRICT
-            ),
-            Ok(None)
-        );
+        assert_eq!(normalize_value(user().schema.attr("emails").expect("emails"), &json!([]), STRICT), Ok(None));
+        assert_eq!(normalize_value(user().schema.attr("title").expect("title"), &Value::Null, STRICT), Ok(None));
     }
 
     #[test]
@@ -1946,26 +1661,13 @@ mod tests {
             assert_eq!(n.password.as_deref(), Some("s3cret"));
             assert_eq!(n.resource, json!({"schemas": [USER_URN], "userName": "a"}));
         }
-        let null = ok(
-            json!({"schemas": [USER_URN], "userName": "a", "password": null}),
-            user(),
-            STRICT,
-        );
+        let null = ok(json!({"schemas": [USER_URN], "userName": "a", "password": null}), user(), STRICT);
         assert_eq!(null.password, None);
         assert_eq!(
-            scim_type(normalize(
-                &json!({"schemas": [USER_URN], "userName": "a", "password": 1234}),
-                user(),
-                STRICT
-            )),
+            scim_type(normalize(&json!({"schemas": [USER_URN], "userName": "a", "password": 1234}), user(), STRICT)),
             Some(ScimType::InvalidValue)
         );
-        assert_eq!(
-            ok(json!({"userName": "a", "password": 1234}), user(), LENIENT)
-                .password
-                .as_deref(),
-            Some("1234")
-        );
+        assert_eq!(ok(json!({"userName": "a", "password": 1234}), user(), LENIENT).password.as_deref(), Some("1234"));
     }
 
     #[test]
@@ -1988,10 +1690,7 @@ mod tests {
         );
         let mut strict_input = input;
         strict_input["emails"][2]["primary"] = json!(false);
-        assert_eq!(
-            scim_type(normalize(&strict_input, user(), STRICT)),
-            Some(ScimType::InvalidValue)
-        );
+        assert_eq!(scim_type(normalize(&strict_input, user(), STRICT)), Some(ScimType::InvalidValue));
     }
 
     #[test]
@@ -2002,21 +1701,14 @@ mod tests {
             (json!({"schemas": [USER_URN], "userName": ""}), user()),
             (json!({"schemas": [USER_URN], "userName": "   "}), user()),
             (json!({"schemas": [USER_URN], "userName": null}), user()),
-            (
-                json!({"schemas": [USER_URN], "userName": "a", "username": null}),
-                user(),
-            ),
+            (json!({"schemas": [USER_URN], "userName": "a", "username": null}), user()),
             (json!({"schemas": [GROUP_URN]}), group()),
             (json!({"schemas": [GROUP_URN], "displayName": ""}), group()),
         ];
         for (input, rt) in cases {
             // Lenient "last one wins" makes the duplicate case a removal; strict rejects the duplicate first.
             let lenient = normalize(&input, rt, LENIENT).expect_err("lenient");
-            assert_eq!(
-                lenient.scim_type(),
-                Some(InvalidValue),
-                "{input}: {lenient}"
-            );
+            assert_eq!(lenient.scim_type(), Some(InvalidValue), "{input}: {lenient}");
             assert!(normalize(&input, rt, STRICT).is_err(), "{input}");
         }
     }
@@ -2038,42 +1730,22 @@ mod tests {
                     json!([{"value": "u1", "$ref": "../Users/u1", "type": "User"}, {"value": "g2", "type": "Group"}]),
                 )),
             ),
-            (
-                "bad type",
-                g(json!([{"value": "u1", "type": "Device"}])),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
-            (
-                "no value",
-                g(json!([{"type": "User"}])),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
+            ("bad type", g(json!([{"value": "u1", "type": "Device"}])), Err(InvalidValue), Err(InvalidValue)),
+            ("no value", g(json!([{"type": "User"}])), Err(InvalidValue), Err(InvalidValue)),
             (
                 "only read-only display: an empty element, dropped",
                 g(json!([{"display": "U"}])),
                 Ok(json!({"schemas": [GROUP_URN], "displayName": "G"})),
                 Ok(json!({"schemas": [GROUP_URN], "displayName": "G"})),
             ),
-            (
-                "value not a string",
-                g(json!([{"value": {"id": 1}}])),
-                Err(InvalidValue),
-                Err(InvalidValue),
-            ),
+            ("value not a string", g(json!([{"value": {"id": 1}}])), Err(InvalidValue), Err(InvalidValue)),
             (
                 "duplicates by value",
                 g(json!([{"value": "u1"}, {"value": "u2"}, {"value": "u1", "type": "User"}])),
                 Ok(g(json!([{"value": "u1"}, {"value": "u2"}]))),
                 Ok(g(json!([{"value": "u1"}, {"value": "u2"}]))),
             ),
-            (
-                "bare ids",
-                g(json!(["u1"])),
-                Ok(g(json!([{"value": "u1"}]))),
-                Err(InvalidValue),
-            ),
+            ("bare ids", g(json!(["u1"])), Ok(g(json!([{"value": "u1"}]))), Err(InvalidValue)),
             (
                 "empty members",
                 g(json!([])),
@@ -2109,12 +1781,7 @@ mod tests {
                 "meta": {"resourceType": "Group", "version": "W/\"1\""},
             })
         );
-        let keys: Vec<&str> = merged
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = merged.as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(keys.first(), Some(&"schemas"));
         assert_eq!(keys.last(), Some(&"meta"));
     }
@@ -2132,11 +1799,7 @@ mod tests {
         assert_eq!(e.scim_type(), Some(ScimType::Mutability));
         assert!(e.to_string().contains("members.type"), "{e}");
         // Same value in another case: members.type is not caseExact (and canonicalized anyway).
-        let same_case = ok(
-            json!({"displayName": "G", "members": [{"value": "u1", "type": "user"}]}),
-            group(),
-            LENIENT,
-        );
+        let same_case = ok(json!({"displayName": "G", "members": [{"value": "u1", "type": "user"}]}), group(), LENIENT);
         assert!(merge_for_replace(&stored, same_case.resource, group()).is_ok());
     }
 
@@ -2144,45 +1807,24 @@ mod tests {
     fn merge_for_replace_manager_display_name_follows_the_manager() {
         let stored = json!({"schemas": [USER_URN, ENTERPRISE_USER_URN], "id": "u1", "userName": "a",
                             ENTERPRISE_USER_URN: {"manager": {"value": "m1", "displayName": "Boss"}}});
-        let same = ok(
-            json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": {"value": "m1"}}}),
-            user(),
-            LENIENT,
-        );
+        let same = ok(json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": {"value": "m1"}}}), user(), LENIENT);
         let merged = merge_for_replace(&stored, same.resource, user()).expect("merge");
-        assert_eq!(
-            merged[ENTERPRISE_USER_URN]["manager"],
-            json!({"value": "m1", "displayName": "Boss"})
-        );
-        let other = ok(
-            json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": "m2"}}),
-            user(),
-            LENIENT,
-        );
+        assert_eq!(merged[ENTERPRISE_USER_URN]["manager"], json!({"value": "m1", "displayName": "Boss"}));
+        let other = ok(json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": "m2"}}), user(), LENIENT);
         let merged = merge_for_replace(&stored, other.resource, user()).expect("merge");
-        assert_eq!(
-            merged[ENTERPRISE_USER_URN]["manager"],
-            json!({"value": "m2"})
-        );
+        assert_eq!(merged[ENTERPRISE_USER_URN]["manager"], json!({"value": "m2"}));
         // Dropping the extension in the PUT removes it, and `schemas` follows.
         let none = ok(json!({"userName": "a"}), user(), LENIENT);
         let merged = merge_for_replace(&stored, none.resource, user()).expect("merge");
-        assert_eq!(
-            merged,
-            json!({"schemas": [USER_URN], "id": "u1", "userName": "a"})
-        );
+        assert_eq!(merged, json!({"schemas": [USER_URN], "id": "u1", "userName": "a"}));
     }
 
     #[test]
     fn merge_for_replace_checks_required() {
         let stored = json!({"schemas": [USER_URN], "id": "u1", "userName": "a"});
-        let e = merge_for_replace(&stored, json!({"schemas": [USER_URN]}), user())
-            .expect_err("required");
+        let e = merge_for_replace(&stored, json!({"schemas": [USER_URN]}), user()).expect_err("required");
         assert_eq!(e.scim_type(), Some(ScimType::InvalidValue));
-        assert_eq!(
-            scim_type(merge_for_replace(&stored, json!([]), user())),
-            Some(ScimType::InvalidSyntax)
-        );
+        assert_eq!(scim_type(merge_for_replace(&stored, json!([]), user())), Some(ScimType::InvalidSyntax));
     }
 
     fn stored_group() -> Value {
@@ -2204,16 +1846,7 @@ mod tests {
         let cases: Vec<(&str, Value, Option<ScimType>)> = vec![
             ("unchanged", stored.clone(), None),
             ("renamed", with(&|v| v["displayName"] = json!("H")), None),
-            (
-                "member added",
-                with(&|v| {
-                    v["members"]
-                        .as_array_mut()
-                        .expect("array")
-                        .push(json!({"value": "u2"}))
-                }),
-                None,
-            ),
+            ("member added", with(&|v| v["members"].as_array_mut().expect("array").push(json!({"value": "u2"}))), None),
             (
                 "members removed",
                 with(&|v| {
@@ -2221,16 +1854,8 @@ mod tests {
                 }),
                 None,
             ),
-            (
-                "member restated without type",
-                with(&|v| v["members"] = json!([{"value": "u1"}])),
-                None,
-            ),
-            (
-                "meta bumped",
-                with(&|v| v["meta"]["version"] = json!("W/\"2\"")),
-                None,
-            ),
+            ("member restated without type", with(&|v| v["members"] = json!([{"value": "u1"}])), None),
+            ("meta bumped", with(&|v| v["meta"]["version"] = json!("W/\"2\"")), None),
             (
                 "displayName removed",
                 with(&|v| {
@@ -2238,32 +1863,12 @@ mod tests {
                 }),
                 Some(InvalidValue),
             ),
-            (
-                "displayName emptied",
-                with(&|v| v["displayName"] = json!("")),
-                Some(InvalidValue),
-            ),
-            (
-                "displayName a number",
-                with(&|v| v["displayName"] = json!(5)),
-                Some(InvalidValue),
-            ),
-            (
-                "member type changed",
-                with(&|v| v["members"][0]["type"] = json!("Group")),
-                Some(Mut),
-            ),
-            (
-                "member without value",
-                with(&|v| v["members"] = json!([{"type": "User"}])),
-                Some(InvalidValue),
-            ),
+            ("displayName emptied", with(&|v| v["displayName"] = json!("")), Some(InvalidValue)),
+            ("displayName a number", with(&|v| v["displayName"] = json!(5)), Some(InvalidValue)),
+            ("member type changed", with(&|v| v["members"][0]["type"] = json!("Group")), Some(Mut)),
+            ("member without value", with(&|v| v["members"] = json!([{"type": "User"}])), Some(InvalidValue)),
             ("id changed", with(&|v| v["id"] = json!("g2")), Some(Mut)),
-            (
-                "logo changed",
-                with(&|v| v["logo"] = json!("https://evil.example/logo")),
-                Some(Mut),
-            ),
+            ("logo changed", with(&|v| v["logo"] = json!("https://evil.example/logo")), Some(Mut)),
             (
                 "logo removed",
                 with(&|v| {
@@ -2271,16 +1876,8 @@ mod tests {
                 }),
                 Some(Mut),
             ),
-            (
-                "unknown attribute",
-                with(&|v| v["color"] = json!("red")),
-                Some(InvalidSyntax),
-            ),
-            (
-                "schemas without core",
-                with(&|v| v["schemas"] = json!([])),
-                Some(InvalidSyntax),
-            ),
+            ("unknown attribute", with(&|v| v["color"] = json!("red")), Some(InvalidSyntax)),
+            ("schemas without core", with(&|v| v["schemas"] = json!([])), Some(InvalidSyntax)),
             ("not an object", json!([1]), Some(InvalidSyntax)),
         ];
         for (name, patched, want) in cases {
@@ -2300,22 +1897,13 @@ mod tests {
         assert_eq!(validate_after_patch(&stored, &stored, user()), Ok(()));
         let mut two_primaries = stored.clone();
         two_primaries["emails"][1]["primary"] = json!(true);
-        assert_eq!(
-            scim_type(validate_after_patch(&stored, &two_primaries, user())),
-            Some(ScimType::InvalidValue)
-        );
+        assert_eq!(scim_type(validate_after_patch(&stored, &two_primaries, user())), Some(ScimType::InvalidValue));
         let mut with_password = stored.clone();
         with_password["password"] = json!("x");
-        assert_eq!(
-            validate_after_patch(&stored, &with_password, user()).map_err(|e| e.status()),
-            Err(500)
-        );
+        assert_eq!(validate_after_patch(&stored, &with_password, user()).map_err(|e| e.status()), Err(500));
         let mut ext = stored.clone();
         ext[ENTERPRISE_USER_URN] = json!({"department": 3});
-        assert_eq!(
-            scim_type(validate_after_patch(&stored, &ext, user())),
-            Some(ScimType::InvalidValue)
-        );
+        assert_eq!(scim_type(validate_after_patch(&stored, &ext, user())), Some(ScimType::InvalidValue));
         ext[ENTERPRISE_USER_URN] = json!({"department": "Tours"});
         assert_eq!(validate_after_patch(&stored, &ext, user()), Ok(()));
     }
@@ -2326,11 +1914,7 @@ mod tests {
         for key in ["abcé", "urné", "uré:x", "é"] {
             let body = json!({"userName": "a", key: 1});
             assert!(normalize(&body, user(), LENIENT).is_ok(), "{key}");
-            assert_eq!(
-                scim_type(normalize(&body, user(), STRICT)),
-                Some(ScimType::InvalidSyntax),
-                "{key}"
-            );
+            assert_eq!(scim_type(normalize(&body, user(), STRICT)), Some(ScimType::InvalidSyntax), "{key}");
         }
     }
 

@@ -386,10 +386,7 @@ const MULTI_VALUE_SUBS_EMAIL: &[AttrDef] = &[
     A::boolean("primary", "Whether this is the primary or preferred value."),
 ];
 
-const fn labelled(
-    value_desc: &'static str,
-    canon: &'static [&'static str],
-) -> [AttrDef; 4] {
+const fn labelled(value_desc: &'static str, canon: &'static [&'static str]) -> [AttrDef; 4] {
     [
         A::string("value", value_desc),
         A::string("display", "A human-readable name, primarily used for display purposes."),
@@ -442,7 +439,11 @@ pub static USER_SCHEMA: SchemaDef = SchemaDef {
         ),
         A::string("displayName", "The name of the User, suitable for display to end-users."),
         A::string("nickName", "The casual way to address the user in real life."),
-        A::reference("profileUrl", &["external"], "A fully qualified URL pointing to a page representing the User's online profile."),
+        A::reference(
+            "profileUrl",
+            &["external"],
+            "A fully qualified URL pointing to a page representing the User's online profile.",
+        ),
         A::string("title", "The user's title, such as \"Vice President\"."),
         A::string("userType", "Identifies the relationship between the organization and the user."),
         A::string("preferredLanguage", "The User's preferred written or spoken language."),
@@ -478,9 +479,7 @@ pub static USER_SCHEMA: SchemaDef = SchemaDef {
                 A::string("value", "The identifier of the User's group.").read_only(),
                 A::reference("$ref", &["User", "Group"], "The URI of the corresponding Group resource.").read_only(),
                 A::string("display", "A human-readable name of the group.").read_only(),
-                A::string("type", "'direct' or 'indirect' membership.")
-                    .canonical(&["direct", "indirect"])
-                    .read_only(),
+                A::string("type", "'direct' or 'indirect' membership.").canonical(&["direct", "indirect"]).read_only(),
             ],
             "Groups to which the user belongs, directly or through nested groups.",
         )
@@ -609,7 +608,8 @@ mod tests {
         assert_eq!(r.attr.name, "name");
         assert_eq!(r.sub.map(|s| s.name), Some("givenName"));
         assert_eq!(r.home, AttrHome::Core);
-        let r = rt.resolve_str("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value").expect("ext");
+        let r =
+            rt.resolve_str("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value").expect("ext");
         assert_eq!(r.home, AttrHome::Extension(ENTERPRISE_USER_URN));
         assert_eq!(r.leaf().name, "value");
         let r = rt.resolve_str("urn:ietf:params:scim:schemas:core:2.0:User:userName").expect("core urn");

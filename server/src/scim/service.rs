@@ -21,8 +21,8 @@ use super::resource;
 use super::schema::{LIST_RESPONSE_URN, ResourceKind};
 use crate::clock::{Clock, format_datetime};
 use crate::store::{
-    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Store, StoreError, TokenRecord, WorkspaceRecord,
-    Write,
+    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Store, StoreError, TokenRecord,
+    WorkspaceRecord, Write,
 };
 use crate::tenancy::{Tenancy, generate_token, hash_token};
 
@@ -162,12 +162,10 @@ impl ScimService {
     /// The directory a bearer token belongs to; 401 otherwise (RFC 7644 §2, RFC 6750 §3.1).
     pub fn authenticate(&self, token: &str) -> ScimResult<Arc<Dir>> {
         self.check_health()?;
-        let dir_id = self
-            .tenancy
-            .read()
-            .authenticate(token, || self.now())
-            .map(|d| d.id.clone())
-            .ok_or_else(|| ScimError::Unauthorized("the bearer token is not valid for any SCIM directory".into()))?;
+        let dir_id =
+            self.tenancy.read().authenticate(token, || self.now()).map(|d| d.id.clone()).ok_or_else(|| {
+                ScimError::Unauthorized("the bearer token is not valid for any SCIM directory".into())
+            })?;
         self.dirs
             .read()
             .get(&dir_id)
@@ -179,7 +177,8 @@ impl ScimService {
     /// fresh random one) and returns (directory id, token).
     pub async fn ensure_demo(&self, token: Option<String>) -> Result<(String, String), StoreError> {
         let now = self.now();
-        let ws = WorkspaceRecord { id: "acme".into(), name: "Acme".into(), plan: "enterprise".into(), created: now.clone() };
+        let ws =
+            WorkspaceRecord { id: "acme".into(), name: "Acme".into(), plan: "enterprise".into(), created: now.clone() };
         let dir_id = "acme-scim".to_owned();
         let dir = DirectoryRecord {
             id: dir_id.clone(),
@@ -392,7 +391,10 @@ impl ScimService {
             pages.push((kind, st.query(kind, pair, sort, &kind_page)?));
         }
         if pages.is_empty() {
-            return Err(compile_errors.into_iter().next().unwrap_or_else(|| ScimError::invalid_filter("no resource type")));
+            return Err(compile_errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| ScimError::invalid_filter("no resource type")));
         }
         let render_page = |kind: ResourceKind, items: &[Arc<Entry>]| -> ScimResult<Vec<Value>> {
             let proj = Projection::parse(kind.def(), p.attributes.as_deref(), p.excluded_attributes.as_deref())?;

@@ -223,13 +223,17 @@ impl Store for SqliteStore {
     fn load(&self) -> Result<Snapshot, StoreError> {
         let conn = self.reader.lock();
         let mut snap = Snapshot::default();
-        let mut s = conn.prepare("SELECT id, name, plan, created FROM workspaces ORDER BY created, id").map_err(db_err)?;
+        let mut s =
+            conn.prepare("SELECT id, name, plan, created FROM workspaces ORDER BY created, id").map_err(db_err)?;
         snap.workspaces = s
-            .query_map([], |r| Ok(WorkspaceRecord { id: r.get(0)?, name: r.get(1)?, plan: r.get(2)?, created: r.get(3)? }))
+            .query_map([], |r| {
+                Ok(WorkspaceRecord { id: r.get(0)?, name: r.get(1)?, plan: r.get(2)?, created: r.get(3)? })
+            })
             .and_then(Iterator::collect)
             .map_err(db_err)?;
-        let mut s =
-            conn.prepare("SELECT id, workspace_id, name, created FROM directories ORDER BY created, id").map_err(db_err)?;
+        let mut s = conn
+            .prepare("SELECT id, workspace_id, name, created FROM directories ORDER BY created, id")
+            .map_err(db_err)?;
         snap.directories = s
             .query_map([], |r| {
                 Ok(DirectoryRecord { id: r.get(0)?, workspace_id: r.get(1)?, name: r.get(2)?, created: r.get(3)? })
@@ -280,7 +284,9 @@ impl Store for SqliteStore {
             .and_then(Iterator::collect)
             .map_err(db_err)?;
         let mut s = conn
-            .prepare("SELECT directory_id, id, kind, seq, data, password_hash FROM resources ORDER BY directory_id, seq")
+            .prepare(
+                "SELECT directory_id, id, kind, seq, data, password_hash FROM resources ORDER BY directory_id, seq",
+            )
             .map_err(db_err)?;
         let rows = s
             .query_map([], |r| {
@@ -311,7 +317,12 @@ impl Store for SqliteStore {
         let mut s = conn.prepare("SELECT directory_id, group_id, content_type, data FROM logos").map_err(db_err)?;
         snap.logos = s
             .query_map([], |r| {
-                Ok(LogoRecord { directory_id: r.get(0)?, group_id: r.get(1)?, content_type: r.get(2)?, data: r.get(3)? })
+                Ok(LogoRecord {
+                    directory_id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    content_type: r.get(2)?,
+                    data: r.get(3)?,
+                })
             })
             .and_then(Iterator::collect)
             .map_err(db_err)?;

@@ -30,10 +30,13 @@ async fn bulk_fail_on_errors_and_per_operation_errors() {
     c.user("dup").await;
     let user = |n: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": n});
     let r = c
-        .post("/Bulk", &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "failOnErrors": 1, "Operations": [
-            {"method": "POST", "path": "/Users", "bulkId": "a", "data": user("dup")},
-            {"method": "POST", "path": "/Users", "bulkId": "b", "data": user("never")},
-        ]}))
+        .post(
+            "/Bulk",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "failOnErrors": 1, "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "a", "data": user("dup")},
+                {"method": "POST", "path": "/Users", "bulkId": "b", "data": user("never")},
+            ]}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let ops = r.body["Operations"].as_array().cloned().unwrap_or_default();
@@ -46,9 +49,12 @@ async fn bulk_fail_on_errors_and_per_operation_errors() {
 #[tokio::test]
 async fn bulk_limits_are_enforced_with_413() {
     let c = Client::new().await;
-    let ops: Vec<serde_json::Value> = (0..1001).map(|i| json!({"method": "DELETE", "path": format!("/Users/{i}")})).collect();
+    let ops: Vec<serde_json::Value> =
+        (0..1001).map(|i| json!({"method": "DELETE", "path": format!("/Users/{i}")})).collect();
     c.post("/Bulk", &bulk(json!(ops))).await.assert_error(413, None);
     let big = "x".repeat(1_100_000);
-    let r = c.post("/Bulk", &bulk(json!([{"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": big}}]))).await;
+    let r = c
+        .post("/Bulk", &bulk(json!([{"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": big}}])))
+        .await;
     r.assert_error(413, None);
 }

@@ -31,14 +31,21 @@ async fn create_returns_201_with_location_etag_and_meta() {
 async fn user_name_is_unique_case_insensitively() {
     let c = Client::new().await;
     c.user("Alice@Example.com").await;
-    let r = c.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice@example.COM"})).await;
+    let r = c
+        .post(
+            "/Users",
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice@example.COM"}),
+        )
+        .await;
     r.assert_error(409, Some("uniqueness"));
 }
 
 #[tokio::test]
 async fn required_attributes_and_readonly_input() {
     let c = Client::new().await;
-    let r = c.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "name": {"givenName": "x"}})).await;
+    let r = c
+        .post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "name": {"givenName": "x"}}))
+        .await;
     r.assert_error(400, Some("invalidValue"));
     // readOnly attributes in input are ignored (RFC 7644 §3.3), as Entra sends meta on create.
     let r = c
@@ -115,9 +122,12 @@ async fn tenants_never_see_each_other() {
     let u = a.user("private").await;
     let uid = id(&u);
     b.get(&format!("/Users/{uid}")).await.assert_error(404, None);
-    b.patch(&format!("/Users/{uid}"), &crate::support::patch_op(json!([{"op": "replace", "path": "active", "value": false}])))
-        .await
-        .assert_error(404, None);
+    b.patch(
+        &format!("/Users/{uid}"),
+        &crate::support::patch_op(json!([{"op": "replace", "path": "active", "value": false}])),
+    )
+    .await
+    .assert_error(404, None);
     b.delete(&format!("/Users/{uid}")).await.assert_error(404, None);
     assert_eq!(b.get("/Users?filter=userName%20eq%20%22private%22").await.body["totalResults"], 0);
     // The same userName may exist in another directory.
@@ -129,14 +139,20 @@ async fn provisioning_creates_deactivates_and_removes_workspace_members() {
     let s = crate::support::server();
     let (dir_id, token) = s.state.scim.create_directory("members-ws", "m").await.expect("dir");
     let _ = dir_id;
-    let c = Client { http: reqwest::Client::new(), base: format!("{}/scim/v2", s.origin), token, origin: s.origin.clone() };
+    let c =
+        Client { http: reqwest::Client::new(), base: format!("{}/scim/v2", s.origin), token, origin: s.origin.clone() };
     let u = c.user("member.one").await;
     let uid = id(&u);
-    let find = || s.state.scim.members("members-ws").into_iter().find(|m| m.scim_user_id.as_deref() == Some(uid.as_str()));
+    let find =
+        || s.state.scim.members("members-ws").into_iter().find(|m| m.scim_user_id.as_deref() == Some(uid.as_str()));
     let m = find().expect("member created");
     assert!(m.active);
     assert_eq!(m.email, "member.one@example.com");
-    c.patch(&format!("/Users/{uid}"), &crate::support::patch_op(json!([{"op": "replace", "path": "active", "value": false}]))).await;
+    c.patch(
+        &format!("/Users/{uid}"),
+        &crate::support::patch_op(json!([{"op": "replace", "path": "active", "value": false}])),
+    )
+    .await;
     assert!(!find().expect("still a member").active);
     c.delete(&format!("/Users/{uid}")).await;
     assert!(find().is_none());

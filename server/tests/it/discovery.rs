@@ -6,7 +6,13 @@ use crate::support::Client;
 async fn discovery_is_readable_without_a_token_at_both_roots() {
     let c = Client::new().await;
     for root in [c.base.clone(), c.origin.clone()] {
-        for path in ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas", "/ResourceTypes/User", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group"] {
+        for path in [
+            "/ServiceProviderConfig",
+            "/ResourceTypes",
+            "/Schemas",
+            "/ResourceTypes/User",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group",
+        ] {
             let r = reqwest::get(format!("{root}{path}")).await.expect("get");
             assert_eq!(r.status(), 200, "{root}{path}");
             assert!(r.headers()["content-type"].to_str().unwrap_or_default().starts_with("application/scim+json"));

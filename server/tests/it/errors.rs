@@ -9,7 +9,12 @@ async fn missing_and_wrong_tokens_get_401_with_a_bearer_challenge() {
     let r = reqwest::get(format!("{}/Users", c.base)).await.expect("get");
     assert_eq!(r.status(), 401);
     assert!(r.headers()["www-authenticate"].to_str().unwrap_or_default().starts_with("Bearer"));
-    let r = reqwest::Client::new().get(format!("{}/Users", c.base)).bearer_auth("idc_scim_wrong").send().await.expect("get");
+    let r = reqwest::Client::new()
+        .get(format!("{}/Users", c.base))
+        .bearer_auth("idc_scim_wrong")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(r.status(), 401);
     assert!(r.headers()["www-authenticate"].to_str().unwrap_or_default().contains("invalid_token"));
     let body: serde_json::Value = r.json().await.expect("json");

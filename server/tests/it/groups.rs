@@ -40,7 +40,9 @@ async fn members_must_exist_and_cycles_are_refused() {
     r.assert_error(400, Some("invalidValue"));
     let a = id(&c.group("a", &[]).await);
     let b = id(&c.group("b", &[&a]).await);
-    let r = c.patch(&format!("/Groups/{a}"), &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": b}]}]))).await;
+    let r = c
+        .patch(&format!("/Groups/{a}"), &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": b}]}])))
+        .await;
     r.assert_error(400, Some("invalidValue"));
 }
 
@@ -60,7 +62,9 @@ async fn group_logo_png_or_jpeg_only() {
     let g = id(&c.group("logo", &[]).await);
     let url = format!("{}/Groups/{g}/Logo", c.base);
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let put = |ct: &'static str, body: Vec<u8>| c.http.put(&url).bearer_auth(&c.token).header("content-type", ct).body(body).send();
+    let put = |ct: &'static str, body: Vec<u8>| {
+        c.http.put(&url).bearer_auth(&c.token).header("content-type", ct).body(body).send()
+    };
     let r = put("image/png", png.clone()).await.expect("put");
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.expect("json");

@@ -13,7 +13,10 @@ async fn index_pagination_edge_cases() {
     let c = Client::new().await;
     seed(&c, 7).await;
     let r = c.get("/Users?startIndex=1&count=3").await;
-    assert_eq!((r.body["totalResults"].as_u64(), r.body["itemsPerPage"].as_u64(), r.body["startIndex"].as_u64()), (Some(7), Some(3), Some(1)));
+    assert_eq!(
+        (r.body["totalResults"].as_u64(), r.body["itemsPerPage"].as_u64(), r.body["startIndex"].as_u64()),
+        (Some(7), Some(3), Some(1))
+    );
     // count=0: only the total (RFC 7644 §3.4.2.4).
     let r = c.get("/Users?count=0").await;
     assert_eq!(r.body["totalResults"], 7);
@@ -78,7 +81,8 @@ async fn cursor_pagination() {
     }
     assert_eq!(&seen[..5], ["page.user.000", "page.user.001", "page.user.002", "page.user.003", "page.user.004"]);
     c.get("/Users?cursor=garbage&count=2").await.assert_error(400, Some("invalidCursor"));
-    let r = c.get("/Users?cursor=&count=2&filter=userName%20sw%20%22page%22&sortBy=userName&sortOrder=descending").await;
+    let r =
+        c.get("/Users?cursor=&count=2&filter=userName%20sw%20%22page%22&sortBy=userName&sortOrder=descending").await;
     assert_eq!(r.body["Resources"][0]["userName"], "page.user.late");
     assert!(r.body["nextCursor"].is_string());
 }

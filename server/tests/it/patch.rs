@@ -20,12 +20,16 @@ async fn entra_legacy_shapes_are_accepted_by_default() {
     let path = format!("/Users/{uid}");
     let u = patched(&c, &path, json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
     assert_eq!(u["active"], false);
-    let u = patched(&c, &path, json!([
-        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@example.com"},
-        {"op": "Replace", "path": "name.givenName", "value": "Kkom"},
-        {"op": "Add", "path": format!("{EXT}:employeeNumber"), "value": "Aklq"},
-        {"op": "Add", "path": "addresses[type eq \"work\"].streetAddress", "value": "1 Main St"},
-    ]))
+    let u = patched(
+        &c,
+        &path,
+        json!([
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@example.com"},
+            {"op": "Replace", "path": "name.givenName", "value": "Kkom"},
+            {"op": "Add", "path": format!("{EXT}:employeeNumber"), "value": "Aklq"},
+            {"op": "Add", "path": "addresses[type eq \"work\"].streetAddress", "value": "1 Main St"},
+        ]),
+    )
     .await;
     assert_eq!(u["emails"][0]["value"], "new@example.com");
     assert_eq!(u["name"]["givenName"], "Kkom");
@@ -39,8 +43,12 @@ async fn entra_2020_pathless_dotted_keys_update_the_attributes_not_literal_keys(
     let c = Client::new().await;
     let uid = id(&c.user("entra.2020").await);
     let path = format!("/Users/{uid}");
-    let u = patched(&c, &path, json!([{"op": "replace", "value": {
-        "displayName": "Bjfe", "name.givenName": "Kkom", format!("{EXT}:employeeNumber"): "Aklq"}}]))
+    let u = patched(
+        &c,
+        &path,
+        json!([{"op": "replace", "value": {
+        "displayName": "Bjfe", "name.givenName": "Kkom", format!("{EXT}:employeeNumber"): "Aklq"}}]),
+    )
     .await;
     assert_eq!(u["displayName"], "Bjfe");
     assert_eq!(u["name"]["givenName"], "Kkom");
@@ -58,20 +66,31 @@ async fn legacy_member_removal_removes_only_the_listed_member() {
     let path = format!("/Groups/{g}");
     let r = c.patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": b}]}]))).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    let members: Vec<String> =
-        c.get(&path).await.body["members"].as_array().into_iter().flatten().filter_map(|m| m["value"].as_str().map(str::to_owned)).collect();
+    let members: Vec<String> = c.get(&path).await.body["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["value"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(members, [a.clone(), d.clone()]);
     // The aadOptscim062020 shape, and Okta's remove-by-filter plus add in one request.
     let e = id(&c.user("m.e").await);
     let r = c
-        .patch(&path, &patch_op(json!([
-            {"op": "remove", "path": format!("members[value eq \"{a}\"]")},
-            {"op": "add", "path": "members", "value": [{"value": e, "display": "m.e"}, {"$ref": null, "value": b}]},
-        ])))
+        .patch(
+            &path,
+            &patch_op(json!([
+                {"op": "remove", "path": format!("members[value eq \"{a}\"]")},
+                {"op": "add", "path": "members", "value": [{"value": e, "display": "m.e"}, {"$ref": null, "value": b}]},
+            ])),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    let members: Vec<String> =
-        c.get(&path).await.body["members"].as_array().into_iter().flatten().filter_map(|m| m["value"].as_str().map(str::to_owned)).collect();
+    let members: Vec<String> = c.get(&path).await.body["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["value"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(members, [d, e, b]);
 }
 
@@ -81,7 +100,10 @@ async fn okta_group_rename_with_read_only_id_in_the_value() {
     let g = c.group("okta-group", &[]).await;
     let gid = id(&g);
     let r = c
-        .patch(&format!("/Groups/{gid}"), &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "renamed"}}])))
+        .patch(
+            &format!("/Groups/{gid}"),
+            &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "renamed"}}])),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(c.get(&format!("/Groups/{gid}")).await.body["displayName"], "renamed");
@@ -93,11 +115,14 @@ async fn patch_is_atomic() {
     let u = c.user("atomic").await;
     let uid = id(&u);
     let r = c
-        .patch(&format!("/Users/{uid}"), &patch_op(json!([
-            {"op": "replace", "path": "displayName", "value": "changed"},
-            {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "x@example.com"},
-            {"op": "replace", "path": "nonexistent", "value": 1},
-        ])))
+        .patch(
+            &format!("/Users/{uid}"),
+            &patch_op(json!([
+                {"op": "replace", "path": "displayName", "value": "changed"},
+                {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "x@example.com"},
+                {"op": "replace", "path": "nonexistent", "value": 1},
+            ])),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     let after = c.get(&format!("/Users/{uid}")).await.body;
@@ -144,8 +169,18 @@ async fn quirks_table_in_both_modes() {
         strict: (u16, &'static str),
     }
     let quirks = [
-        Quirk { name: "capitalised op", group: false, ops: |_| json!([{"op": "Replace", "path": "displayName", "value": "x"}]), strict: (400, "invalidSyntax") },
-        Quirk { name: "string boolean", group: false, ops: |_| json!([{"op": "replace", "path": "active", "value": "False"}]), strict: (400, "invalidValue") },
+        Quirk {
+            name: "capitalised op",
+            group: false,
+            ops: |_| json!([{"op": "Replace", "path": "displayName", "value": "x"}]),
+            strict: (400, "invalidSyntax"),
+        },
+        Quirk {
+            name: "string boolean",
+            group: false,
+            ops: |_| json!([{"op": "replace", "path": "active", "value": "False"}]),
+            strict: (400, "invalidValue"),
+        },
         Quirk {
             name: "dotted path-less keys",
             group: false,

@@ -8,28 +8,35 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn file_database_survives_restart() {
-    let dir = std::env::temp_dir().join(format!("idconform-persist-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp");
-    let db = dir.join("test.db");
+    let tmp = std::env::temp_dir().join(format!("idconform-persist-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let db = tmp.join("test.db");
     let db = db.to_str().expect("path").to_owned();
     let _ = std::fs::remove_file(&db);
     let (token, uid) = {
         let state = idconform_server::build_state(ServerConfig::default(), &db, Arc::new(SystemClock)).expect("state");
         let (_, token) = state.scim.ensure_demo(Some("persist-token".into())).await.expect("demo");
         let dir = state.scim.authenticate(&token).expect("auth");
-        let proj = idconform_server::scim::project::Projection::default_for(idconform_server::scim::schema::ResourceKind::User.def());
+        let proj = idconform_server::scim::project::Projection::default_for(
+            idconform_server::scim::schema::ResourceKind::User.def(),
+        );
         let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "durable"});
-        let r = state.scim.create(&dir, idconform_server::scim::schema::ResourceKind::User, &body, &proj, "http://x/scim/v2").await.expect("create");
+        let r = state
+            .scim
+            .create(&dir, idconform_server::scim::schema::ResourceKind::User, &body, &proj, "http://x/scim/v2")
+            .await
+            .expect("create");
         (token, r.body["id"].as_str().unwrap_or_default().to_owned())
     };
     let state = idconform_server::build_state(ServerConfig::default(), &db, Arc::new(SystemClock)).expect("reopen");
     let dir = state.scim.authenticate(&token).expect("token survives");
-    let proj = idconform_server::scim::project::Projection::default_for(idconform_server::scim::schema::ResourceKind::User.def());
-    let r = state.scim.get(&dir, idconform_server::scim::schema::ResourceKind::User, &uid, &proj, "http://x/scim/v2").expect("user survives");
+    let proj = idconform_server::scim::project::Projection::default_for(
+        idconform_server::scim::schema::ResourceKind::User.def(),
+    );
+    let r = state
+        .scim
+        .get(&dir, idconform_server::scim::schema::ResourceKind::User, &uid, &proj, "http://x/scim/v2")
+        .expect("user survives");
     assert_eq!(r.body["userName"], Value::from("durable"));
-    let _ = std::fs::remove_dir_all(&dir_path(&db));
-}
-
-fn dir_path(db: &str) -> std::path::PathBuf {
-    std::path::Path::new(db).parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+    let _ = std::fs::remove_dir_all(&tmp);
 }

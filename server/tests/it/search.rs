@@ -5,7 +5,12 @@ use crate::support::{Client, id};
 async fn names(c: &Client, query: &str) -> Vec<String> {
     let r = c.get(&format!("/Users?{query}")).await;
     assert_eq!(r.status, 200, "{query}: {}", r.text);
-    r.body["Resources"].as_array().into_iter().flatten().filter_map(|u| u["userName"].as_str().map(str::to_owned)).collect()
+    r.body["Resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["userName"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn q(filter: &str) -> String {
@@ -14,14 +19,22 @@ fn q(filter: &str) -> String {
 
 fn percent(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn filters_over_http() {
     let c = Client::new().await;
-    for (n, title, dept) in [("bjensen", Some("Tour Guide"), "Sales"), ("jsmith", None, "R&D"), ("Jdoe", Some("Boss"), "Sales")] {
+    for (n, title, dept) in
+        [("bjensen", Some("Tour Guide"), "Sales"), ("jsmith", None, "R&D"), ("Jdoe", Some("Boss"), "Sales")]
+    {
         let mut u = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
             "userName": n, "emails": [{"value": format!("{n}@example.com"), "type": "work"}],
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": dept}});
@@ -76,7 +89,12 @@ async fn post_search_per_type_and_at_the_root() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["totalResults"], 1);
     assert!(r.body["Resources"][0].get("emails").is_none());
-    let r = c.post("/.search", &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "meta.created pr"})).await;
+    let r = c
+        .post(
+            "/.search",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "meta.created pr"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["totalResults"], 2);
     let r = c.post("/.search", &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "displayName eq \"Searchers\""})).await;

@@ -50,11 +50,16 @@ async fn error_forms() {
         ("error_405", c.send(Method::DELETE, "/Users", None, &[]).await.body),
         ("error_409_uniqueness", c.post("/Users", &user).await.body),
         ("error_400_invalid_filter", c.get("/Users?filter=userName%20eq").await.body),
-        ("error_400_invalid_value", c.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]})).await.body),
+        (
+            "error_400_invalid_value",
+            c.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]})).await.body,
+        ),
         ("error_400_no_target", c.patch(&format!("/Users/{uid}"), &patch_op(json!([{"op": "remove"}]))).await.body),
         (
             "error_400_invalid_path",
-            c.patch(&format!("/Users/{uid}"), &patch_op(json!([{"op": "replace", "path": "nope", "value": 1}]))).await.body,
+            c.patch(&format!("/Users/{uid}"), &patch_op(json!([{"op": "replace", "path": "nope", "value": 1}])))
+                .await
+                .body,
         ),
         ("error_412", c.send(Method::DELETE, &format!("/Users/{uid}"), None, &[("if-match", "W/\"0\"")]).await.body),
         ("error_501_me", c.get("/Me").await.body),

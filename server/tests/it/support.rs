@@ -86,12 +86,7 @@ impl Client {
 
     pub async fn on(s: &Server) -> Self {
         let (_, token) = s.state.scim.create_directory("test-ws", "test").await.expect("directory");
-        Client {
-            http: reqwest::Client::new(),
-            base: format!("{}/scim/v2", s.origin),
-            token,
-            origin: s.origin.clone(),
-        }
+        Client { http: reqwest::Client::new(), base: format!("{}/scim/v2", s.origin), token, origin: s.origin.clone() }
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {

@@ -30,9 +30,7 @@ use serde_json::{Map, Number, Value};
 
 use super::{AttrPath, CompValue, CompareOp, Filter};
 use crate::scim::error::ScimError;
-use crate::scim::schema::{
-    AttrDef, AttrHome, AttrType, Mutability, ResourceTypeDef, Returned, Uniqueness,
-};
+use crate::scim::schema::{AttrDef, AttrHome, AttrType, Mutability, ResourceTypeDef, Returned, Uniqueness};
 
 /// `schemas` is not in the schema tables (RFC 7643 §3 defines it outside any schema), but RFC 7644 §3.4.2.2 filters
 /// on it (`schemas eq "urn:…:enterprise:2.0:User"`), so filters resolve it to this definition.
@@ -74,20 +72,13 @@ enum Test {
     /// `eq null`: the attribute is unassigned.
     Unassigned,
     /// A string comparison; `needle` is already lowercased when `case_exact` is false.
-    Str {
-        op: CompareOp,
-        needle: String,
-        case_exact: bool,
-    },
+    Str { op: CompareOp, needle: String, case_exact: bool },
     /// A numeric comparison.
     Num { op: CompareOp, n: Number },
     /// `eq true` / `eq false`.
     Bool(bool),
     /// A chronological comparison.
-    Time {
-        op: CompareOp,
-        t: DateTime<FixedOffset>,
-    },
+    Time { op: CompareOp, t: DateTime<FixedOffset> },
     /// The literal's type cannot match the attribute's type.
     Never,
 }
@@ -121,31 +112,20 @@ impl CompiledFilter {
     /// Resolves every path of `filter` against `rt`. Unknown attributes, sub-attributes of non-complex attributes,
     /// comparisons on complex attributes without a `value` sub-attribute, and `gt`/`ge`/`lt`/`le` on boolean or
     /// binary attributes are 400 `invalidFilter` (RFC 7644 §3.4.2.2).
-    pub fn compile(
-        filter: &Filter,
-        rt: &'static ResourceTypeDef,
-    ) -> Result<CompiledFilter, ScimError> {
-        Ok(CompiledFilter {
-            root: compile_node(filter, Scope::Resource(rt))?,
-        })
+    pub fn compile(filter: &Filter, rt: &'static ResourceTypeDef) -> Result<CompiledFilter, ScimError> {
+        Ok(CompiledFilter { root: compile_node(filter, Scope::Resource(rt))? })
     }
 
     /// For PATCH value-path filters (RFC 7644 §3.5.2): compiles `filter` relative to the complex attribute `attr`,
     /// whose sub-attributes its paths name (`type eq "work"` for `emails[type eq "work"]`). For a multi-valued
     /// attribute that is not complex, the name `value` stands for the element itself.
-    pub fn compile_for_element(
-        filter: &Filter,
-        attr: &'static AttrDef,
-    ) -> Result<CompiledFilter, ScimError> {
-        Ok(CompiledFilter {
-            root: compile_node(filter, Scope::Element(attr))?,
-        })
+    pub fn compile_for_element(filter: &Filter, attr: &'static AttrDef) -> Result<CompiledFilter, ScimError> {
+        Ok(CompiledFilter { root: compile_node(filter, Scope::Element(attr))? })
     }
 
     /// Parses and compiles `input` against `rt`; a syntax error is a 400 `invalidFilter` (RFC 7644 §3.4.2.2).
     pub fn parse(input: &str, rt: &'static ResourceTypeDef) -> Result<CompiledFilter, ScimError> {
-        let filter =
-            super::parse_filter(input).map_err(|e| ScimError::invalid_filter(e.to_string()))?;
+        let filter = super::parse_filter(input).map_err(|e| ScimError::invalid_filter(e.to_string()))?;
         Self::compile(&filter, rt)
     }
 
@@ -172,42 +152,20 @@ fn resolve(path: &AttrPath, scope: Scope) -> Result<(Loc, &'static AttrDef), Sci
                     rt.name
                 )));
             }
-            let core_urn = path
-                .urn
-                .as_deref()
-                .is_none_or(|u| u.eq_ignore_ascii_case(rt.schema.id));
+            let core_urn = path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(rt.schema.id));
             if core_urn && path.sub.is_none() && path.name.eq_ignore_ascii_case("schemas") {
-                return Ok((
-                    Loc {
-                        ext: None,
-                        attr: Some("schemas"),
-                        sub: None,
-                    },
-                    &SCHEMAS_ATTR,
-                ));
+                return Ok((Loc { ext: None, attr: Some("schemas"), sub: None }, &SCHEMAS_ATTR));
             }
             let resolved = rt
                 .resolve(path.urn.as_deref(), &path.name, None)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "unknown attribute \"{path}\" in filter for resource type {}",
-                        rt.name
-                    ))
-                })?;
+                .ok_or_else(|| bad(format!("unknown attribute \"{path}\" in filter for resource type {}", rt.name)))?;
             let attr = resolved.attr;
             let ext = match resolved.home {
                 AttrHome::Extension(urn) => Some(urn),
                 AttrHome::Common | AttrHome::Core => None,
             };
             match &path.sub {
-                None => Ok((
-                    Loc {
-                        ext,
-                        attr: Some(attr.name),
-                        sub: None,
-                    },
-                    attr,
-                )),
+                None => Ok((Loc { ext, attr: Some(attr.name), sub: None }, attr)),
                 Some(sub) => {
                     if attr.ty != AttrType::Complex {
                         return Err(bad(format!(
@@ -216,19 +174,9 @@ fn resolve(path: &AttrPath, scope: Scope) -> Result<(Loc, &'static AttrDef), Sci
                         )));
                     }
                     let sub_def = attr.sub_attr(sub).ok_or_else(|| {
-                        bad(format!(
-                            "unknown sub-attribute \"{sub}\" of \"{}\" in filter",
-                            attr.name
-                        ))
+                        bad(format!("unknown sub-attribute \"{sub}\" of \"{}\" in filter", attr.name))
                     })?;
-                    Ok((
-                        Loc {
-                            ext,
-                            attr: Some(attr.name),
-                            sub: Some(sub_def.name),
-                        },
-                        sub_def,
-                    ))
+                    Ok((Loc { ext, attr: Some(attr.name), sub: Some(sub_def.name) }, sub_def))
                 }
             }
         }
@@ -241,28 +189,11 @@ fn resolve(path: &AttrPath, scope: Scope) -> Result<(Loc, &'static AttrDef), Sci
             }
             if parent.ty == AttrType::Complex {
                 let sub = parent.sub_attr(&path.name).ok_or_else(|| {
-                    bad(format!(
-                        "unknown sub-attribute \"{}\" of \"{}\" in value filter",
-                        path.name, parent.name
-                    ))
+                    bad(format!("unknown sub-attribute \"{}\" of \"{}\" in value filter", path.name, parent.name))
                 })?;
-                Ok((
-                    Loc {
-                        ext: None,
-                        attr: Some(sub.name),
-                        sub: None,
-                    },
-                    sub,
-                ))
+                Ok((Loc { ext: None, attr: Some(sub.name), sub: None }, sub))
             } else if path.name.eq_ignore_ascii_case("value") {
-                Ok((
-                    Loc {
-                        ext: None,
-                        attr: None,
-                        sub: None,
-                    },
-                    parent,
-                ))
+                Ok((Loc { ext: None, attr: None, sub: None }, parent))
             } else {
                 Err(bad(format!(
                     "\"{}\" is not complex; inside its value filter only \"value\" can be named, not \"{}\"",
@@ -299,20 +230,10 @@ fn compile_node(filter: &Filter, scope: Scope) -> Result<Node, ScimError> {
             let test = compile_test(path, def, *op, value)?;
             let node = Node::Compare { loc, test };
             // `ne` is the negation of `eq` (see the module documentation).
-            if *op == CompareOp::Ne {
-                Node::Not(Box::new(node))
-            } else {
-                node
-            }
+            if *op == CompareOp::Ne { Node::Not(Box::new(node)) } else { node }
         }
-        Filter::And(l, r) => Node::And(
-            Box::new(compile_node(l, scope)?),
-            Box::new(compile_node(r, scope)?),
-        ),
-        Filter::Or(l, r) => Node::Or(
-            Box::new(compile_node(l, scope)?),
-            Box::new(compile_node(r, scope)?),
-        ),
+        Filter::And(l, r) => Node::And(Box::new(compile_node(l, scope)?), Box::new(compile_node(r, scope)?)),
+        Filter::Or(l, r) => Node::Or(Box::new(compile_node(l, scope)?), Box::new(compile_node(r, scope)?)),
         Filter::Not(inner) => Node::Not(Box::new(compile_node(inner, scope)?)),
         Filter::ValuePath { path, filter } => {
             if let Scope::Element(parent) = scope {
@@ -328,31 +249,16 @@ fn compile_node(filter: &Filter, scope: Scope) -> Result<Node, ScimError> {
                 )));
             }
             let inner = compile_node(filter, Scope::Element(def))?;
-            Node::ValuePath {
-                loc,
-                inner: Box::new(inner),
-            }
+            Node::ValuePath { loc, inner: Box::new(inner) }
         }
     })
 }
 
 /// Prepares the literal of `path op value` for the type of `def` (the ne → not eq rewrite is done by the caller, so
 /// `Ne` is compiled as `Eq` here).
-fn compile_test(
-    path: &AttrPath,
-    def: &'static AttrDef,
-    op: CompareOp,
-    value: &CompValue,
-) -> Result<Test, ScimError> {
-    let op = if op == CompareOp::Ne {
-        CompareOp::Eq
-    } else {
-        op
-    };
-    let ordering = matches!(
-        op,
-        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
-    );
+fn compile_test(path: &AttrPath, def: &'static AttrDef, op: CompareOp, value: &CompValue) -> Result<Test, ScimError> {
+    let op = if op == CompareOp::Ne { CompareOp::Eq } else { op };
+    let ordering = matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le);
     // RFC 7644 §3.4.2.2, Table 3: "Boolean and Binary attributes SHALL cause a failed response (HTTP status code 400)
     // with "scimType" of "invalidFilter"" for gt, ge, lt and le.
     if ordering && matches!(def.ty, AttrType::Boolean | AttrType::Binary) {
@@ -369,9 +275,7 @@ fn compile_test(
             )));
         }
         CompValue::Str(s) => match def.ty {
-            AttrType::String | AttrType::Reference | AttrType::Binary => {
-                string_test(op, s, def.case_exact)
-            }
+            AttrType::String | AttrType::Reference | AttrType::Binary => string_test(op, s, def.case_exact),
             AttrType::DateTime if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) => {
                 string_test(op, s, def.case_exact)
             }
@@ -384,14 +288,10 @@ fn compile_test(
                     )));
                 }
             },
-            AttrType::Boolean | AttrType::Integer | AttrType::Decimal | AttrType::Complex => {
-                Test::Never
-            }
+            AttrType::Boolean | AttrType::Integer | AttrType::Decimal | AttrType::Complex => Test::Never,
         },
         CompValue::Number(n) => match def.ty {
-            AttrType::Integer | AttrType::Decimal
-                if !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) =>
-            {
+            AttrType::Integer | AttrType::Decimal if !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) => {
                 Test::Num { op, n: n.clone() }
             }
             _ => Test::Never,
@@ -404,26 +304,14 @@ fn compile_test(
 }
 
 fn string_test(op: CompareOp, s: &str, case_exact: bool) -> Test {
-    let needle = if case_exact {
-        s.to_owned()
-    } else {
-        s.to_lowercase()
-    };
-    Test::Str {
-        op,
-        needle,
-        case_exact,
-    }
+    let needle = if case_exact { s.to_owned() } else { s.to_lowercase() };
+    Test::Str { op, needle, case_exact }
 }
 
 /// Looks `key` up in `obj`: the canonical spelling first, then case-insensitively (RFC 7643 §2.1), so that element
 /// filters also work on values that have not been canonicalised yet.
 fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// The value of the attribute at `loc` (before descending into the sub-attribute).
@@ -516,17 +404,9 @@ fn ordering_holds(op: CompareOp, ord: Ordering) -> bool {
 fn test_value(test: &Test, v: &Value) -> bool {
     match test {
         Test::Unassigned | Test::Never => false,
-        Test::Str {
-            op,
-            needle,
-            case_exact,
-        } => {
+        Test::Str { op, needle, case_exact } => {
             let Value::String(s) = v else { return false };
-            let hay: Cow<'_, str> = if *case_exact {
-                Cow::Borrowed(s)
-            } else {
-                Cow::Owned(s.to_lowercase())
-            };
+            let hay: Cow<'_, str> = if *case_exact { Cow::Borrowed(s) } else { Cow::Owned(s.to_lowercase()) };
             match op {
                 CompareOp::Co => hay.contains(needle.as_str()),
                 CompareOp::Sw => hay.starts_with(needle.as_str()),
@@ -540,9 +420,7 @@ fn test_value(test: &Test, v: &Value) -> bool {
         },
         Test::Bool(b) => v.as_bool() == Some(*b),
         Test::Time { op, t } => match v {
-            Value::String(s) => {
-                DateTime::parse_from_rfc3339(s).is_ok_and(|x| ordering_holds(*op, x.cmp(t)))
-            }
+            Value::String(s) => DateTime::parse_from_rfc3339(s).is_ok_and(|x| ordering_holds(*op, x.cmp(t))),
             _ => false,
         },
     }
@@ -563,10 +441,9 @@ fn cmp_numbers(a: &Number, b: &Number) -> Option<Ordering> {
 /// first; for a complex value with a `value` sub-attribute, that sub-attribute.
 fn sort_key(v: &Value) -> Option<&Value> {
     let v = match v {
-        Value::Array(items) => items
-            .iter()
-            .find(|i| i.get("primary").and_then(Value::as_bool) == Some(true))
-            .or_else(|| items.first())?,
+        Value::Array(items) => {
+            items.iter().find(|i| i.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| items.first())?
+        }
         v => v,
     };
     match v {
@@ -582,11 +459,7 @@ fn sort_key(v: &Value) -> Option<&Value> {
 /// `value` sub-attribute. A missing or null value sorts after every present one, so resources without the attribute
 /// come last in ascending order; values of an unexpected JSON type sort after the expected ones, by JSON type.
 pub fn compare_values(def: &AttrDef, a: &Value, b: &Value) -> Ordering {
-    let def = if def.ty == AttrType::Complex {
-        def.sub_attr("value").unwrap_or(def)
-    } else {
-        def
-    };
+    let def = if def.ty == AttrType::Complex { def.sub_attr("value").unwrap_or(def) } else { def };
     let (a, b) = match (sort_key(a), sort_key(b)) {
         (None, None) => return Ordering::Equal,
         (None, Some(_)) => return Ordering::Greater,
@@ -596,18 +469,11 @@ pub fn compare_values(def: &AttrDef, a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::String(x), Value::String(y)) => {
             if def.ty == AttrType::DateTime
-                && let (Ok(tx), Ok(ty)) = (
-                    DateTime::parse_from_rfc3339(x),
-                    DateTime::parse_from_rfc3339(y),
-                )
+                && let (Ok(tx), Ok(ty)) = (DateTime::parse_from_rfc3339(x), DateTime::parse_from_rfc3339(y))
             {
                 return tx.cmp(&ty);
             }
-            if def.case_exact {
-                x.cmp(y)
-            } else {
-                x.to_lowercase().cmp(&y.to_lowercase())
-            }
+            if def.case_exact { x.cmp(y) } else { x.to_lowercase().cmp(&y.to_lowercase()) }
         }
         (Value::Number(x), Value::Number(y)) => cmp_numbers(x, y).unwrap_or(Ordering::Equal),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),

@@ -11,9 +11,7 @@ mod print;
 mod tests;
 
 pub use eval::{CompiledFilter, compare_values};
-pub use parse::{
-    MAX_LOGICAL_OPERATORS, MAX_NESTING, parse_attr_path, parse_filter, parse_patch_path,
-};
+pub use parse::{MAX_LOGICAL_OPERATORS, MAX_NESTING, parse_attr_path, parse_filter, parse_patch_path};
 
 use super::error::{ScimError, ScimType};
 
@@ -55,11 +53,7 @@ pub enum CompValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `attrPath compareOp compValue`.
-    Compare {
-        path: AttrPath,
-        op: CompareOp,
-        value: CompValue,
-    },
+    Compare { path: AttrPath, op: CompareOp, value: CompValue },
     /// `attrPath pr`.
     Present(AttrPath),
     /// `filter and filter` (binds tighter than `or`).
@@ -114,11 +108,7 @@ impl Filter {
     /// The caller still decides, from the attribute's `caseExact`, how to compare.
     pub fn as_simple_eq(&self) -> Option<(&AttrPath, &str)> {
         match self {
-            Filter::Compare {
-                path,
-                op: CompareOp::Eq,
-                value: CompValue::Str(s),
-            } => Some((path, s)),
+            Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(s) } => Some((path, s)),
             _ => None,
         }
     }

@@ -73,11 +73,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath, ParseError> {
     }
     p.skip_ws();
     p.expect_end()?;
-    Ok(PatchPath {
-        attr,
-        filter,
-        sub_after_filter,
-    })
+    Ok(PatchPath { attr, filter, sub_after_filter })
 }
 
 /// Whether `c` may appear in an attribute name after its first character (RFC 7644 §3.4.2.2: `nameChar`).
@@ -109,13 +105,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(input: &'a str) -> Self {
-        Parser {
-            input,
-            pos: 0,
-            nesting: 0,
-            logical_ops: 0,
-            in_value_filter: false,
-        }
+        Parser { input, pos: 0, nesting: 0, logical_ops: 0, in_value_filter: false }
     }
 
     fn rest(&self) -> &'a str {
@@ -150,10 +140,7 @@ impl<'a> Parser<'a> {
     }
 
     fn error_at(&self, position: usize, message: impl Into<String>) -> ParseError {
-        ParseError {
-            position,
-            message: message.into(),
-        }
+        ParseError { position, message: message.into() }
     }
 
     /// Up to 24 characters of the input from `pos`, for error messages.
@@ -168,28 +155,17 @@ impl<'a> Parser<'a> {
 
     /// What is at `pos`, for "found …" in messages.
     fn found(&self, pos: usize) -> String {
-        if pos >= self.input.len() {
-            "the end of the filter".to_owned()
-        } else {
-            format!("\"{}\"", self.excerpt(pos))
-        }
+        if pos >= self.input.len() { "the end of the filter".to_owned() } else { format!("\"{}\"", self.excerpt(pos)) }
     }
 
     fn expect_end(&self) -> Result<(), ParseError> {
         match self.peek() {
             None => Ok(()),
-            Some(')') => Err(self.error_at(
-                self.pos,
-                "unbalanced parenthesis: \")\" without a matching \"(\"",
-            )),
-            Some(']') => Err(self.error_at(
-                self.pos,
-                "unbalanced bracket: \"]\" without a matching \"[\"",
-            )),
-            Some(_) => Err(self.error_at(
-                self.pos,
-                format!("unexpected trailing input \"{}\"", self.excerpt(self.pos)),
-            )),
+            Some(')') => Err(self.error_at(self.pos, "unbalanced parenthesis: \")\" without a matching \"(\"")),
+            Some(']') => Err(self.error_at(self.pos, "unbalanced bracket: \"]\" without a matching \"[\"")),
+            Some(_) => {
+                Err(self.error_at(self.pos, format!("unexpected trailing input \"{}\"", self.excerpt(self.pos))))
+            }
         }
     }
 
@@ -211,10 +187,7 @@ impl<'a> Parser<'a> {
     fn count_logical(&mut self, at: usize) -> Result<(), ParseError> {
         self.logical_ops += 1;
         if self.logical_ops > MAX_LOGICAL_OPERATORS {
-            return Err(self.error_at(
-                at,
-                format!("the filter has more than {MAX_LOGICAL_OPERATORS} and/or operators"),
-            ));
+            return Err(self.error_at(at, format!("the filter has more than {MAX_LOGICAL_OPERATORS} and/or operators")));
         }
         Ok(())
     }
@@ -293,10 +266,7 @@ impl<'a> Parser<'a> {
                 }
                 self.parse_attr_exp()
             }
-            Some(')') => Err(self.error_at(
-                start,
-                "unbalanced parenthesis: expected a filter expression before \")\"",
-            )),
+            Some(')') => Err(self.error_at(start, "unbalanced parenthesis: expected a filter expression before \")\"")),
             _ => Err(self.error_at(
                 start,
                 format!(
@@ -333,10 +303,7 @@ impl<'a> Parser<'a> {
     fn parse_bracket(&mut self) -> Result<Filter, ParseError> {
         let open = self.pos;
         if self.in_value_filter {
-            return Err(self.error_at(
-                open,
-                "value filters cannot be nested (RFC 7644 §3.4.2.2, valFilter)",
-            ));
+            return Err(self.error_at(open, "value filters cannot be nested (RFC 7644 §3.4.2.2, valFilter)"));
         }
         self.enter(open)?;
         self.bump();
@@ -369,31 +336,17 @@ impl<'a> Parser<'a> {
             let filter = self.parse_bracket()?;
             // Extension: Microsoft Entra ID's `emails[type eq "work"].value eq "x"` means
             // `emails[type eq "work" and value eq "x"]`.
-            if self.peek() == Some('.')
-                && self
-                    .peek_second()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
-            {
+            if self.peek() == Some('.') && self.peek_second().is_some_and(|c| c.is_ascii_alphabetic() || c == '$') {
                 self.bump();
                 let sub_start = self.pos;
                 let sub = self.parse_name("a sub-attribute name after \"].\"")?;
                 let sub_text = self.src(sub_start, self.pos);
-                let sub_path = AttrPath {
-                    urn: None,
-                    name: sub,
-                    sub: None,
-                };
+                let sub_path = AttrPath { urn: None, name: sub, sub: None };
                 let had_ws = self.skip_ws();
                 let cmp = self.parse_operator_and_value(sub_path, sub_text, had_ws)?;
-                return Ok(Filter::ValuePath {
-                    path,
-                    filter: Box::new(Filter::And(Box::new(filter), Box::new(cmp))),
-                });
+                return Ok(Filter::ValuePath { path, filter: Box::new(Filter::And(Box::new(filter), Box::new(cmp))) });
             }
-            return Ok(Filter::ValuePath {
-                path,
-                filter: Box::new(filter),
-            });
+            return Ok(Filter::ValuePath { path, filter: Box::new(filter) });
         }
         self.parse_operator_and_value(path, path_text, had_ws)
     }
@@ -406,15 +359,11 @@ impl<'a> Parser<'a> {
         had_ws: bool,
     ) -> Result<Filter, ParseError> {
         let op_start = self.pos;
-        let expected_op =
-            || format!("expected a comparison operator ({OPERATOR_LIST}) after \"{path_text}\"");
+        let expected_op = || format!("expected a comparison operator ({OPERATOR_LIST}) after \"{path_text}\"");
         if !had_ws {
             return Err(match self.peek() {
                 None => self.error_at(op_start, expected_op()),
-                Some(c) => self.error_at(
-                    op_start,
-                    format!("unexpected character \"{c}\" after \"{path_text}\""),
-                ),
+                Some(c) => self.error_at(op_start, format!("unexpected character \"{c}\" after \"{path_text}\"")),
             });
         }
         while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
@@ -436,11 +385,7 @@ impl<'a> Parser<'a> {
             "lt" => CompareOp::Lt,
             "le" => CompareOp::Le,
             _ => {
-                let found = if word.is_empty() {
-                    self.found(op_start)
-                } else {
-                    format!("\"{word}\"")
-                };
+                let found = if word.is_empty() { self.found(op_start) } else { format!("\"{word}\"") };
                 // The position points at the unknown word itself, so the client sees which token was wrong.
                 return Err(self.error_at(op_start, format!("{}, found {found}", expected_op())));
             }
@@ -458,10 +403,7 @@ impl<'a> Parser<'a> {
             Some(c) if is_ws(c) => Ok(()),
             Some(_) => Err(self.error_at(
                 self.pos,
-                format!(
-                    "expected whitespace, \")\" or \"]\" after {what}, found {}",
-                    self.found(self.pos)
-                ),
+                format!("expected whitespace, \")\" or \"]\" after {what}, found {}", self.found(self.pos)),
             )),
         }
     }
@@ -476,9 +418,7 @@ impl<'a> Parser<'a> {
         };
         match self.peek() {
             Some('"') => Ok(CompValue::Str(self.parse_string()?)),
-            Some(c) if c == '-' || c.is_ascii_digit() => {
-                Ok(CompValue::Number(self.parse_number()?))
-            }
+            Some(c) if c == '-' || c.is_ascii_digit() => Ok(CompValue::Number(self.parse_number()?)),
             Some(c) if c.is_ascii_alphabetic() => {
                 while self.peek().is_some_and(|c| c.is_ascii_alphanumeric()) {
                     self.bump();
@@ -491,19 +431,10 @@ impl<'a> Parser<'a> {
                 } else if word.eq_ignore_ascii_case("null") {
                     Ok(CompValue::Null)
                 } else {
-                    Err(self.error_at(
-                        start,
-                        format!(
-                            "{}, found \"{word}\" (strings need double quotes)",
-                            expected()
-                        ),
-                    ))
+                    Err(self.error_at(start, format!("{}, found \"{word}\" (strings need double quotes)", expected())))
                 }
             }
-            _ => Err(self.error_at(
-                start,
-                format!("{}, found {}", expected(), self.found(start)),
-            )),
+            _ => Err(self.error_at(start, format!("{}, found {}", expected(), self.found(start)))),
         }
     }
 
@@ -516,10 +447,7 @@ impl<'a> Parser<'a> {
             let at = self.pos;
             match self.bump() {
                 None => {
-                    return Err(self.error_at(
-                        open,
-                        "unterminated string: missing the closing double quote",
-                    ));
+                    return Err(self.error_at(open, "unterminated string: missing the closing double quote"));
                 }
                 Some('"') => return Ok(out),
                 Some('\\') => match self.bump() {
@@ -533,15 +461,10 @@ impl<'a> Parser<'a> {
                     Some('t') => out.push('\t'),
                     Some('u') => out.push(self.parse_unicode_escape(at)?),
                     None => {
-                        return Err(self.error_at(
-                            open,
-                            "unterminated string: missing the closing double quote",
-                        ));
+                        return Err(self.error_at(open, "unterminated string: missing the closing double quote"));
                     }
                     Some(c) => {
-                        return Err(
-                            self.error_at(at, format!("invalid escape \"\\{c}\" in string"))
-                        );
+                        return Err(self.error_at(at, format!("invalid escape \"\\{c}\" in string")));
                     }
                 },
                 // RFC 7159 wants control characters escaped; accepting them raw costs nothing and helps clients that
@@ -560,18 +483,14 @@ impl<'a> Parser<'a> {
                 let low = self.parse_hex4(at)?;
                 if (0xDC00..0xE000).contains(&low) {
                     let c = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                    return char::from_u32(c)
-                        .ok_or_else(|| self.error_at(at, "invalid \\u escape in string"));
+                    return char::from_u32(c).ok_or_else(|| self.error_at(at, "invalid \\u escape in string"));
                 }
             }
-            return Err(self.error_at(
-                at,
-                "invalid \\u escape in string: a high surrogate must be followed by a low one",
-            ));
+            return Err(
+                self.error_at(at, "invalid \\u escape in string: a high surrogate must be followed by a low one")
+            );
         }
-        char::from_u32(high).ok_or_else(|| {
-            self.error_at(at, "invalid \\u escape in string: unpaired low surrogate")
-        })
+        char::from_u32(high).ok_or_else(|| self.error_at(at, "invalid \\u escape in string: unpaired low surrogate"))
     }
 
     fn parse_hex4(&mut self, at: usize) -> Result<u32, ParseError> {
@@ -584,9 +503,7 @@ impl<'a> Parser<'a> {
                     self.bump();
                 }
                 None => {
-                    return Err(
-                        self.error_at(at, "invalid \\u escape in string: expected four hex digits")
-                    );
+                    return Err(self.error_at(at, "invalid \\u escape in string: expected four hex digits"));
                 }
             }
         }
@@ -596,8 +513,7 @@ impl<'a> Parser<'a> {
     /// A JSON number (RFC 7159 §6): `-? (0 / [1-9] DIGIT*) ["." DIGIT+] [("e"/"E") ["+"/"-"] DIGIT+]`.
     fn parse_number(&mut self) -> Result<serde_json::Number, ParseError> {
         let start = self.pos;
-        let invalid =
-            |p: &Self| p.error_at(start, format!("invalid number \"{}\"", p.excerpt(start)));
+        let invalid = |p: &Self| p.error_at(start, format!("invalid number \"{}\"", p.excerpt(start)));
         if self.peek() == Some('-') {
             self.bump();
         }
@@ -638,9 +554,7 @@ impl<'a> Parser<'a> {
             }
         }
         let x = text.parse::<f64>().map_err(|_| out_of_range())?;
-        serde_json::Number::from_f64(x)
-            .filter(|_| x.is_finite())
-            .ok_or_else(out_of_range)
+        serde_json::Number::from_f64(x).filter(|_| x.is_finite()).ok_or_else(out_of_range)
     }
 
     fn digits(&mut self) {
@@ -656,10 +570,7 @@ impl<'a> Parser<'a> {
             self.bump();
         }
         if !self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
-            return Err(self.error_at(
-                start,
-                format!("expected {what}, found {}", self.found(start)),
-            ));
+            return Err(self.error_at(start, format!("expected {what}, found {}", self.found(start))));
         }
         while self.peek().is_some_and(is_name_char) {
             self.bump();
@@ -673,10 +584,7 @@ impl<'a> Parser<'a> {
     /// with `urn:` is read as one token and split at its last colon (as `schema::split_urn` does).
     fn parse_path(&mut self) -> Result<AttrPath, ParseError> {
         let start = self.pos;
-        let has_urn = self
-            .rest()
-            .get(..4)
-            .is_some_and(|h| h.eq_ignore_ascii_case("urn:"));
+        let has_urn = self.rest().get(..4).is_some_and(|h| h.eq_ignore_ascii_case("urn:"));
         let mut urn = None;
         let mut token_end = None;
         if has_urn {
@@ -691,10 +599,7 @@ impl<'a> Parser<'a> {
             if self.pos >= token_end.unwrap_or(0) {
                 return Err(self.error_at(
                     self.pos,
-                    format!(
-                        "expected an attribute name after the schema URN \"{}\"",
-                        &token[..colon]
-                    ),
+                    format!("expected an attribute name after the schema URN \"{}\"", &token[..colon]),
                 ));
             }
         }

@@ -74,11 +74,7 @@ impl Display for CompValue {
 
 /// Writes `filter`, wrapped in parentheses when `parens` is set.
 fn write_operand(f: &mut Formatter<'_>, filter: &Filter, parens: bool) -> fmt::Result {
-    if parens {
-        write!(f, "({filter})")
-    } else {
-        write!(f, "{filter}")
-    }
+    if parens { write!(f, "({filter})") } else { write!(f, "{filter}") }
 }
 
 impl Display for Filter {

@@ -86,11 +86,7 @@ fn parse_ok(s: &str) -> Filter {
 fn roundtrip(s: &str) -> Filter {
     let f = parse_ok(s);
     let printed = f.to_string();
-    assert_eq!(
-        parse_filter(&printed).as_ref(),
-        Ok(&f),
-        "{s:?} printed as {printed:?}"
-    );
+    assert_eq!(parse_filter(&printed).as_ref(), Ok(&f), "{s:?} printed as {printed:?}");
     f
 }
 
@@ -120,19 +116,11 @@ fn parse_err(s: &str) -> ParseError {
 }
 
 fn path(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
-    AttrPath {
-        urn: urn.map(str::to_owned),
-        name: name.to_owned(),
-        sub: sub.map(str::to_owned),
-    }
+    AttrPath { urn: urn.map(str::to_owned), name: name.to_owned(), sub: sub.map(str::to_owned) }
 }
 
 fn cmp(p: AttrPath, op: CompareOp, v: CompValue) -> Filter {
-    Filter::Compare {
-        path: p,
-        op,
-        value: v,
-    }
+    Filter::Compare { path: p, op, value: v }
 }
 
 fn s(v: &str) -> CompValue {
@@ -143,15 +131,8 @@ fn check_users(cases: &[(&str, [bool; 3])]) {
     let people = [bjensen(), omalley(), minimal()];
     for (filter, expected) in cases {
         let c = compile(filter, users());
-        let got = [
-            c.matches(&people[0]),
-            c.matches(&people[1]),
-            c.matches(&people[2]),
-        ];
-        assert_eq!(
-            &got, expected,
-            "filter {filter:?} on [bjensen, omalley, minimal]"
-        );
+        let got = [c.matches(&people[0]), c.matches(&people[1]), c.matches(&people[2])];
+        assert_eq!(&got, expected, "filter {filter:?} on [bjensen, omalley, minimal]");
     }
 }
 
@@ -162,36 +143,15 @@ fn rfc7644_examples() {
         (r#"userName eq "bjensen""#, [true, false, false]),
         (r#"name.familyName co "O'Malley""#, [false, true, false]),
         (r#"userName sw "J""#, [false, true, false]),
-        (
-            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
-            [false, true, false],
-        ),
+        (r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#, [false, true, false]),
         ("title pr", [true, false, false]),
-        (
-            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
-            [false, true, false],
-        ),
-        (
-            r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
-            [true, true, false],
-        ),
-        (
-            r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
-            [false, false, true],
-        ),
-        (
-            r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
-            [true, false, true],
-        ),
-        (
-            r#"title pr and userType eq "Employee""#,
-            [true, false, false],
-        ),
+        (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, [false, true, false]),
+        (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, [true, true, false]),
+        (r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, [false, false, true]),
+        (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, [true, false, true]),
+        (r#"title pr and userType eq "Employee""#, [true, false, false]),
         (r#"title pr or userType eq "Intern""#, [true, true, false]),
-        (
-            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
-            [true, false, false],
-        ),
+        (r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#, [true, false, false]),
         (
             "userType eq \"Employee\" and (emails co \"example.com\" or\n  emails.value co \"example.org\")",
             [true, false, false],
@@ -200,10 +160,7 @@ fn rfc7644_examples() {
             "userType ne \"Employee\" and not (emails co \"example.com\" or\n  emails.value co \"example.org\")",
             [false, false, true],
         ),
-        (
-            r#"userType eq "Employee" and (emails.type eq "work")"#,
-            [true, false, false],
-        ),
+        (r#"userType eq "Employee" and (emails.type eq "work")"#, [true, false, false]),
         (
             "userType eq \"Employee\" and emails[type eq \"work\" and\n  value co \"@example.com\"]",
             [true, false, false],
@@ -217,22 +174,12 @@ fn rfc7644_examples() {
 
 #[test]
 fn rfc7644_examples_parse_to_the_expected_trees() {
-    assert_eq!(
-        parse_ok(r#"userName eq "bjensen""#),
-        cmp(path(None, "userName", None), CompareOp::Eq, s("bjensen"))
-    );
+    assert_eq!(parse_ok(r#"userName eq "bjensen""#), cmp(path(None, "userName", None), CompareOp::Eq, s("bjensen")));
     assert_eq!(
         parse_ok(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#),
-        cmp(
-            path(Some(USER_URN), "userName", None),
-            CompareOp::Sw,
-            s("J")
-        )
+        cmp(path(Some(USER_URN), "userName", None), CompareOp::Sw, s("J"))
     );
-    assert_eq!(
-        parse_ok("title pr"),
-        Filter::Present(path(None, "title", None))
-    );
+    assert_eq!(parse_ok("title pr"), Filter::Present(path(None, "title", None)));
     assert_eq!(
         parse_ok(
             r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#
@@ -242,11 +189,7 @@ fn rfc7644_examples_parse_to_the_expected_trees() {
                 path: path(None, "emails", None),
                 filter: Box::new(Filter::And(
                     Box::new(cmp(path(None, "type", None), CompareOp::Eq, s("work"))),
-                    Box::new(cmp(
-                        path(None, "value", None),
-                        CompareOp::Co,
-                        s("@example.com")
-                    )),
+                    Box::new(cmp(path(None, "value", None), CompareOp::Co, s("@example.com"))),
                 )),
             }),
             Box::new(Filter::ValuePath {
@@ -260,11 +203,7 @@ fn rfc7644_examples_parse_to_the_expected_trees() {
     );
     assert_eq!(
         parse_ok(&format!("{ENT}:employeeNumber eq \"701984\"")),
-        cmp(
-            path(Some(ENT), "employeeNumber", None),
-            CompareOp::Eq,
-            s("701984")
-        )
+        cmp(path(Some(ENT), "employeeNumber", None), CompareOp::Eq, s("701984"))
     );
     assert_eq!(
         parse_ok(&format!("{ENT}:manager.value pr")),
@@ -274,79 +213,44 @@ fn rfc7644_examples_parse_to_the_expected_trees() {
 
 #[test]
 fn and_binds_tighter_than_or() {
-    let a = || {
-        cmp(
-            path(None, "a", None),
-            CompareOp::Eq,
-            CompValue::Number(1.into()),
-        )
-    };
+    let a = || cmp(path(None, "a", None), CompareOp::Eq, CompValue::Number(1.into()));
     let b = || Filter::Present(path(None, "b", None));
     let c = || Filter::Present(path(None, "c", None));
     assert_eq!(
         parse_ok("a eq 1 or b pr and c pr"),
-        Filter::Or(
-            Box::new(a()),
-            Box::new(Filter::And(Box::new(b()), Box::new(c())))
-        )
+        Filter::Or(Box::new(a()), Box::new(Filter::And(Box::new(b()), Box::new(c()))))
     );
     assert_eq!(
         parse_ok("b pr and c pr or a eq 1"),
-        Filter::Or(
-            Box::new(Filter::And(Box::new(b()), Box::new(c()))),
-            Box::new(a())
-        )
+        Filter::Or(Box::new(Filter::And(Box::new(b()), Box::new(c()))), Box::new(a()))
     );
     assert_eq!(
         parse_ok("(a eq 1 or b pr) and c pr"),
-        Filter::And(
-            Box::new(Filter::Or(Box::new(a()), Box::new(b()))),
-            Box::new(c())
-        )
+        Filter::And(Box::new(Filter::Or(Box::new(a()), Box::new(b()))), Box::new(c()))
     );
     // Left-associative chains, and parentheses kept where the tree leans the other way.
     assert_eq!(
         parse_ok("a eq 1 and b pr and c pr"),
-        Filter::And(
-            Box::new(Filter::And(Box::new(a()), Box::new(b()))),
-            Box::new(c())
-        )
+        Filter::And(Box::new(Filter::And(Box::new(a()), Box::new(b()))), Box::new(c()))
     );
-    let right = Filter::And(
-        Box::new(a()),
-        Box::new(Filter::And(Box::new(b()), Box::new(c()))),
-    );
+    let right = Filter::And(Box::new(a()), Box::new(Filter::And(Box::new(b()), Box::new(c()))));
     assert_eq!(right.to_string(), "a eq 1 and (b pr and c pr)");
     assert_eq!(parse_ok(&right.to_string()), right);
     // Evaluation: true or (true and false) is true, (true or true) and false would not be.
     check_users(&[
-        (
-            r#"userName eq "bjensen" or title pr and active eq false"#,
-            [true, false, false],
-        ),
-        (
-            r#"(userName eq "bjensen" or title pr) and active eq false"#,
-            [false, false, false],
-        ),
+        (r#"userName eq "bjensen" or title pr and active eq false"#, [true, false, false]),
+        (r#"(userName eq "bjensen" or title pr) and active eq false"#, [false, false, false]),
     ]);
 }
 
 #[test]
 fn operators_keywords_and_names_are_case_insensitive() {
-    let f = roundtrip(
-        r#"USERNAME EQ "bjensen" AND Title Pr OR NOT (userName Sw "x") and Active eq TRUE"#,
-    );
-    assert_eq!(
-        f.to_string(),
-        r#"USERNAME eq "bjensen" and Title pr or not (userName sw "x") and Active eq true"#
-    );
+    let f = roundtrip(r#"USERNAME EQ "bjensen" AND Title Pr OR NOT (userName Sw "x") and Active eq TRUE"#);
+    assert_eq!(f.to_string(), r#"USERNAME eq "bjensen" and Title pr or not (userName sw "x") and Active eq true"#);
     check_users(&[
         (r#"UserName Eq "BJENSEN""#, [true, false, false]),
         (r#"NAME.FAMILYNAME co "o'malley""#, [false, true, false]),
-        (
-            r#"URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:USERNAME SW "j""#,
-            [false, true, false],
-        ),
+        (r#"URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:USERNAME SW "j""#, [false, true, false]),
         (r#"Emails[TYPE EQ "WORK"]"#, [true, true, false]),
         ("title eq NULL", [false, true, true]),
     ]);
@@ -355,31 +259,16 @@ fn operators_keywords_and_names_are_case_insensitive() {
 #[test]
 fn case_exact_attributes_compare_exactly() {
     check_users(&[
-        (
-            r#"id eq "2819c223-7f76-453a-919d-413861904646""#,
-            [true, false, false],
-        ),
-        (
-            r#"id eq "2819C223-7F76-453A-919D-413861904646""#,
-            [false, false, false],
-        ),
+        (r#"id eq "2819c223-7f76-453a-919d-413861904646""#, [true, false, false]),
+        (r#"id eq "2819C223-7F76-453A-919D-413861904646""#, [false, false, false]),
         (r#"externalId eq "bjensen-ext""#, [true, false, false]),
         (r#"externalId eq "BJENSEN-EXT""#, [false, false, false]),
-        (
-            r#"meta.version eq "W/\"3694e05e9dff591\"""#,
-            [true, false, false],
-        ),
-        (
-            r#"meta.version eq "w/\"3694E05E9DFF591\"""#,
-            [false, false, false],
-        ),
+        (r#"meta.version eq "W/\"3694e05e9dff591\"""#, [true, false, false]),
+        (r#"meta.version eq "w/\"3694E05E9DFF591\"""#, [false, false, false]),
         (r#"meta.resourceType eq "User""#, [true, true, true]),
         // userName, emails.value and displayName are not caseExact.
         (r#"userName eq "BJensen""#, [true, false, false]),
-        (
-            r#"emails.value eq "BJENSEN@EXAMPLE.COM""#,
-            [true, false, false],
-        ),
+        (r#"emails.value eq "BJENSEN@EXAMPLE.COM""#, [true, false, false]),
         (r#"displayName ew "JENSEN""#, [true, false, false]),
     ]);
 }
@@ -398,10 +287,7 @@ fn string_operators() {
         (r#"userName ne "bjensen""#, [false, true, true]),
         (r#"emails co "jensen""#, [true, false, false]),
         (r#"emails.type eq "home""#, [true, false, false]),
-        (
-            r#"name.givenName sw "B" or name.givenName sw "J""#,
-            [true, true, false],
-        ),
+        (r#"name.givenName sw "B" or name.givenName sw "J""#, [true, true, false]),
         // Unicode: é lowercases to itself, É to é.
         (r#"displayName co "É""#, [false, false, false]),
     ]);
@@ -415,23 +301,11 @@ fn string_operators() {
 fn datetime_comparisons_are_chronological() {
     check_users(&[
         // The same instant written with an offset.
-        (
-            r#"meta.lastModified eq "2011-05-13T06:42:34+02:00""#,
-            [true, false, false],
-        ),
+        (r#"meta.lastModified eq "2011-05-13T06:42:34+02:00""#, [true, false, false]),
         // omalley's 2012-02-01T00:00:00+01:00 is 2012-01-31T23:00:00Z.
-        (
-            r#"meta.lastModified lt "2012-01-31T23:30:00Z""#,
-            [true, true, true],
-        ),
-        (
-            r#"meta.lastModified gt "2012-01-31T22:30:00Z""#,
-            [false, true, false],
-        ),
-        (
-            r#"meta.created ge "2010-01-23T04:56:22.000Z""#,
-            [true, true, false],
-        ),
+        (r#"meta.lastModified lt "2012-01-31T23:30:00Z""#, [true, true, true]),
+        (r#"meta.lastModified gt "2012-01-31T22:30:00Z""#, [false, true, false]),
+        (r#"meta.created ge "2010-01-23T04:56:22.000Z""#, [true, true, false]),
         // co/sw/ew on a dateTime compare the text.
         (r#"meta.created sw "2012""#, [false, true, false]),
     ]);
@@ -488,10 +362,7 @@ fn complex_attributes() {
     // `emails co "example.com"`); without one, a sub-attribute must be named.
     check_users(&[
         (r#"emails eq "jim@example.org""#, [false, true, false]),
-        (
-            &format!("{ENT}:manager eq \"26118915-6090-4610-87e4-49d8ca9f808d\""),
-            [true, false, false],
-        ),
+        (&format!("{ENT}:manager eq \"26118915-6090-4610-87e4-49d8ca9f808d\""), [true, false, false]),
     ]);
     assert!(compile_err(r#"name eq "x""#, users()).contains("complex"));
     assert!(compile_err(r#"addresses eq "x""#, users()).contains("complex"));
@@ -501,28 +372,13 @@ fn complex_attributes() {
 #[test]
 fn extension_and_common_attributes() {
     check_users(&[
-        (
-            &format!("{ENT}:employeeNumber eq \"701984\""),
-            [true, false, false],
-        ),
-        (
-            &format!("{}:employeenumber eq \"701984\"", ENT.to_uppercase()),
-            [true, false, false],
-        ),
-        (
-            &format!("{ENT}:manager.value sw \"2611\""),
-            [true, false, false],
-        ),
-        (
-            &format!("{ENT}:manager.displayName eq \"john smith\""),
-            [true, false, false],
-        ),
+        (&format!("{ENT}:employeeNumber eq \"701984\""), [true, false, false]),
+        (&format!("{}:employeenumber eq \"701984\"", ENT.to_uppercase()), [true, false, false]),
+        (&format!("{ENT}:manager.value sw \"2611\""), [true, false, false]),
+        (&format!("{ENT}:manager.displayName eq \"john smith\""), [true, false, false]),
         (&format!("{ENT}:costCenter pr"), [true, false, false]),
         (&format!("not ({ENT}:costCenter pr)"), [false, true, true]),
-        (
-            r#"meta.resourceType eq "User" and meta.created lt "2011-01-01T00:00:00Z""#,
-            [true, false, true],
-        ),
+        (r#"meta.resourceType eq "User" and meta.created lt "2011-01-01T00:00:00Z""#, [true, false, true]),
     ]);
     // Extension attributes need their URN (RFC 7644 §3.10).
     assert!(compile_err(r#"employeeNumber eq "701984""#, users()).contains("unknown attribute"));
@@ -567,10 +423,7 @@ fn idp_lookup_shapes() {
         (r#"id eq "g1""#, true),
         (r#"id eq "G1""#, false),
         (r#"members[value eq "902c246b"]"#, true),
-        (
-            r#"members.value eq "2819c223-7f76-453a-919d-413861904646""#,
-            true,
-        ),
+        (r#"members.value eq "2819c223-7f76-453a-919d-413861904646""#, true),
         (r#"members[value eq "nope"]"#, false),
         (r#"members.$ref co "Users""#, true),
         (r#"id eq "g1" and members[value eq "902c246b"]"#, true),
@@ -580,19 +433,11 @@ fn idp_lookup_shapes() {
     }
     // Simple-eq fast path for the store.
     let f = parse_ok(r#"userName eq "test.user@okta.local""#);
-    assert_eq!(
-        f.as_simple_eq(),
-        Some((&path(None, "userName", None), "test.user@okta.local"))
-    );
+    assert_eq!(f.as_simple_eq(), Some((&path(None, "userName", None), "test.user@okta.local")));
     assert_eq!(parse_ok(r#"userName ne "x""#).as_simple_eq(), None);
     assert_eq!(parse_ok("userName eq 1").as_simple_eq(), None);
-    let f =
-        parse_ok(r#"externalId eq "a" and (userName eq "b" or title pr) and displayName eq "c""#);
-    let eqs: Vec<_> = f
-        .required_eqs()
-        .into_iter()
-        .map(|(p, v)| (p.name.as_str(), v))
-        .collect();
+    let f = parse_ok(r#"externalId eq "a" and (userName eq "b" or title pr) and displayName eq "c""#);
+    let eqs: Vec<_> = f.required_eqs().into_iter().map(|(p, v)| (p.name.as_str(), v)).collect();
     assert_eq!(eqs, vec![("externalId", "a"), ("displayName", "c")]);
 }
 
@@ -600,23 +445,11 @@ fn idp_lookup_shapes() {
 #[test]
 fn entra_value_path_with_sub_attribute() {
     let f = parse_ok(r#"emails[type eq "work"].value eq "bjensen@example.com""#);
-    assert_eq!(
-        f.to_string(),
-        r#"emails[type eq "work" and value eq "bjensen@example.com"]"#
-    );
+    assert_eq!(f.to_string(), r#"emails[type eq "work" and value eq "bjensen@example.com"]"#);
     check_users(&[
-        (
-            r#"emails[type eq "work"].value eq "bjensen@example.com""#,
-            [true, false, false],
-        ),
-        (
-            r#"emails[type eq "home"].value eq "bjensen@example.com""#,
-            [false, false, false],
-        ),
-        (
-            r#"emails[type eq "work" or type eq "home"].value pr"#,
-            [true, true, false],
-        ),
+        (r#"emails[type eq "work"].value eq "bjensen@example.com""#, [true, false, false]),
+        (r#"emails[type eq "home"].value eq "bjensen@example.com""#, [false, false, false]),
+        (r#"emails[type eq "work" or type eq "home"].value pr"#, [true, true, false]),
     ]);
 }
 
@@ -639,23 +472,11 @@ fn value_filters_on_elements() {
         let c = CompiledFilter::compile_for_element(&roundtrip(f), emails).expect(f);
         assert_eq!((c.matches(&work), c.matches(&home)), (w, h), "{f}");
     }
-    let members = groups()
-        .resolve(None, "members", None)
-        .expect("members")
-        .attr;
-    let c = CompiledFilter::compile_for_element(&parse_ok(r#"value eq "2819c223""#), members)
-        .expect("members");
+    let members = groups().resolve(None, "members", None).expect("members").attr;
+    let c = CompiledFilter::compile_for_element(&parse_ok(r#"value eq "2819c223""#), members).expect("members");
     assert!(c.matches(&json!({"value": "2819c223", "type": "User"})));
-    assert!(
-        c.matches(&json!({"value": "2819C223", "type": "User"})),
-        "members.value is not caseExact"
-    );
-    for bad in [
-        r#"bogus eq "x""#,
-        r#"emails[type eq "work"]"#,
-        &format!("{USER_URN}:type eq \"x\""),
-        "type.x pr",
-    ] {
+    assert!(c.matches(&json!({"value": "2819C223", "type": "User"})), "members.value is not caseExact");
+    for bad in [r#"bogus eq "x""#, r#"emails[type eq "work"]"#, &format!("{USER_URN}:type eq \"x\""), "type.x pr"] {
         let err = CompiledFilter::compile_for_element(&parse_ok(bad), emails).expect_err(bad);
         assert_eq!(err.scim_type(), Some(ScimType::InvalidFilter), "{bad}");
     }
@@ -664,47 +485,24 @@ fn value_filters_on_elements() {
 #[test]
 fn patch_paths() {
     let cases: Vec<(String, PatchPath)> = vec![
-        (
-            "members".into(),
-            PatchPath {
-                attr: path(None, "members", None),
-                filter: None,
-                sub_after_filter: None,
-            },
-        ),
+        ("members".into(), PatchPath { attr: path(None, "members", None), filter: None, sub_after_filter: None }),
         (
             "name.familyName".into(),
-            PatchPath {
-                attr: path(None, "name", Some("familyName")),
-                filter: None,
-                sub_after_filter: None,
-            },
+            PatchPath { attr: path(None, "name", Some("familyName")), filter: None, sub_after_filter: None },
         ),
         (
             format!("{ENT}:manager"),
-            PatchPath {
-                attr: path(Some(ENT), "manager", None),
-                filter: None,
-                sub_after_filter: None,
-            },
+            PatchPath { attr: path(Some(ENT), "manager", None), filter: None, sub_after_filter: None },
         ),
         (
             format!("{ENT}:manager.value"),
-            PatchPath {
-                attr: path(Some(ENT), "manager", Some("value")),
-                filter: None,
-                sub_after_filter: None,
-            },
+            PatchPath { attr: path(Some(ENT), "manager", Some("value")), filter: None, sub_after_filter: None },
         ),
         (
             r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#.into(),
             PatchPath {
                 attr: path(None, "members", None),
-                filter: Some(cmp(
-                    path(None, "value", None),
-                    CompareOp::Eq,
-                    s("2819c223-7f76-453a-919d-413861904646"),
-                )),
+                filter: Some(cmp(path(None, "value", None), CompareOp::Eq, s("2819c223-7f76-453a-919d-413861904646"))),
                 sub_after_filter: None,
             },
         ),
@@ -745,68 +543,32 @@ fn patch_paths() {
         ),
         (
             "groups.$ref".into(),
-            PatchPath {
-                attr: path(None, "groups", Some("$ref")),
-                filter: None,
-                sub_after_filter: None,
-            },
+            PatchPath { attr: path(None, "groups", Some("$ref")), filter: None, sub_after_filter: None },
         ),
-        (
-            "  members  ".into(),
-            PatchPath {
-                attr: path(None, "members", None),
-                filter: None,
-                sub_after_filter: None,
-            },
-        ),
+        ("  members  ".into(), PatchPath { attr: path(None, "members", None), filter: None, sub_after_filter: None }),
     ];
     for (input, expected) in cases {
         let got = parse_patch_path(&input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
         assert_eq!(got, expected, "{input:?}");
-        assert_eq!(
-            parse_patch_path(&got.to_string()),
-            Ok(got.clone()),
-            "{input:?} printed as {got}"
-        );
+        assert_eq!(parse_patch_path(&got.to_string()), Ok(got.clone()), "{input:?} printed as {got}");
     }
     for (input, at, msg) in [
         ("", 0, "expected an attribute name"),
         ("emails[", 7, "expected a filter expression"),
         (r#"emails[type eq "work""#, 21, "expected \"]\""),
         (r#"emails[type eq "work"]."#, 23, "sub-attribute"),
-        (
-            r#"emails[type eq "work"]x"#,
-            22,
-            "unexpected trailing input \"x\"",
-        ),
-        (
-            r#"name.familyName[type eq "x"]"#,
-            0,
-            "not the sub-attribute",
-        ),
+        (r#"emails[type eq "work"]x"#, 22, "unexpected trailing input \"x\""),
+        (r#"name.familyName[type eq "x"]"#, 0, "not the sub-attribute"),
         ("name.familyName.x", 15, "more than one sub-attribute"),
-        (
-            "urn:ietf:params:scim:schemas:core:2.0:User:",
-            43,
-            "expected an attribute name after the schema URN",
-        ),
+        ("urn:ietf:params:scim:schemas:core:2.0:User:", 43, "expected an attribute name after the schema URN"),
         ("members value", 8, "unexpected trailing input"),
-        (
-            r#"emails[type eq "work"][value pr]"#,
-            22,
-            "unexpected trailing input",
-        ),
+        (r#"emails[type eq "work"][value pr]"#, 22, "unexpected trailing input"),
     ] {
         let e = parse_patch_path(input).expect_err(input);
         assert_eq!(e.position, at, "{input:?}: {e}");
         assert!(e.message.contains(msg), "{input:?}: {e}");
     }
-    assert_eq!(
-        e_path("emails[type eq]")
-            .to_scim(ScimType::InvalidPath)
-            .scim_type(),
-        Some(ScimType::InvalidPath)
-    );
+    assert_eq!(e_path("emails[type eq]").to_scim(ScimType::InvalidPath).scim_type(), Some(ScimType::InvalidPath));
 }
 
 fn e_path(s: &str) -> ParseError {
@@ -815,27 +577,15 @@ fn e_path(s: &str) -> ParseError {
 
 #[test]
 fn attr_paths() {
-    assert_eq!(
-        parse_attr_path("userName"),
-        Ok(path(None, "userName", None))
-    );
-    assert_eq!(
-        parse_attr_path(" name.givenName "),
-        Ok(path(None, "name", Some("givenName")))
-    );
-    assert_eq!(
-        parse_attr_path(&format!("{ENT}:manager.$ref")),
-        Ok(path(Some(ENT), "manager", Some("$ref")))
-    );
+    assert_eq!(parse_attr_path("userName"), Ok(path(None, "userName", None)));
+    assert_eq!(parse_attr_path(" name.givenName "), Ok(path(None, "name", Some("givenName"))));
+    assert_eq!(parse_attr_path(&format!("{ENT}:manager.$ref")), Ok(path(Some(ENT), "manager", Some("$ref"))));
     assert_eq!(parse_attr_path("$ref"), Ok(path(None, "$ref", None)));
     assert!(parse_attr_path("1abc").is_err());
     assert!(parse_attr_path("a b").is_err());
     assert!(parse_attr_path("a:b").is_err());
     assert!(parse_attr_path("name.").is_err());
-    assert_eq!(
-        path(Some(ENT), "manager", Some("value")).to_string(),
-        format!("{ENT}:manager.value")
-    );
+    assert_eq!(path(Some(ENT), "manager", Some("value")).to_string(), format!("{ENT}:manager.value"));
 }
 
 #[test]
@@ -848,37 +598,13 @@ fn syntax_errors_say_where_and_what() {
             "expected a comparison value (a string in double quotes, a number, true, false or null) after \"eq\"",
         ),
         ("userName eq ", 12, "expected a comparison value"),
-        (
-            "userName",
-            8,
-            &format!("expected a comparison operator {ops} after \"userName\"") as &str,
-        ),
-        (
-            "userName xx \"a\"",
-            9,
-            &format!("expected a comparison operator {ops} after \"userName\", found \"xx\""),
-        ),
-        (
-            "name.familyName regex \"a\"",
-            16,
-            "after \"name.familyName\", found \"regex\"",
-        ),
-        (
-            "(userName eq \"a\"",
-            16,
-            "unbalanced parenthesis: expected \")\" to close the \"(\" at character 1",
-        ),
+        ("userName", 8, &format!("expected a comparison operator {ops} after \"userName\"") as &str),
+        ("userName xx \"a\"", 9, &format!("expected a comparison operator {ops} after \"userName\", found \"xx\"")),
+        ("name.familyName regex \"a\"", 16, "after \"name.familyName\", found \"regex\""),
+        ("(userName eq \"a\"", 16, "unbalanced parenthesis: expected \")\" to close the \"(\" at character 1"),
         ("userName eq \"a\")", 15, "unbalanced parenthesis"),
-        (
-            "userName eq \"a\" junk",
-            16,
-            "unexpected trailing input \"junk\"",
-        ),
-        (
-            "emails[type eq \"work\"",
-            21,
-            "expected \"]\" to close the value filter opened at character 7",
-        ),
+        ("userName eq \"a\" junk", 16, "unexpected trailing input \"junk\""),
+        ("emails[type eq \"work\"", 21, "expected \"]\" to close the value filter opened at character 7"),
         ("emails[type eq \"work\"]]", 22, "unbalanced bracket"),
         ("userName eq \"abc", 12, "unterminated string"),
         ("userName eq \"a\\\"", 12, "unterminated string"),
@@ -898,69 +624,35 @@ fn syntax_errors_say_where_and_what() {
         ("title pr or or", 14, "expected a comparison operator"),
         ("not (title pr", 13, "unbalanced parenthesis"),
         ("name.familyName.x pr", 15, "more than one sub-attribute"),
-        (
-            "name. pr",
-            5,
-            "expected a sub-attribute name after \"name.\"",
-        ),
-        (
-            "emails[type eq \"work\" and value[type pr]]",
-            31,
-            "cannot be nested",
-        ),
-        (
-            "userName=\"x\"",
-            8,
-            "unexpected character \"=\" after \"userName\"",
-        ),
+        ("name. pr", 5, "expected a sub-attribute name after \"name.\""),
+        ("emails[type eq \"work\" and value[type pr]]", 31, "cannot be nested"),
+        ("userName=\"x\"", 8, "unexpected character \"=\" after \"userName\""),
         ("foo:bar pr", 3, "schema URNs start with \"urn:\""),
-        (
-            "urn:ietf:params:scim:schemas:core:2.0:User: pr",
-            43,
-            "after the schema URN",
-        ),
+        ("urn:ietf:params:scim:schemas:core:2.0:User: pr", 43, "after the schema URN"),
         ("üserName eq \"x\"", 0, "expected a filter expression"),
         ("userName eq \"é\" ü", 17, "unexpected trailing input \"ü\""),
         ("userName ü \"x\"", 9, "found \"ü \"x\"\""),
         ("userName eq 1e999", 12, "out of range"),
     ] {
         let e = parse_err(input);
-        assert!(
-            e.message.contains(msg),
-            "{input:?}: got {:?}, want {msg:?}",
-            e.message
-        );
+        assert!(e.message.contains(msg), "{input:?}: got {:?}, want {msg:?}", e.message);
         assert_eq!(e.position, at, "{input:?}: {e}");
-        assert!(
-            input.is_char_boundary(e.position.min(input.len())),
-            "{input:?}"
-        );
+        assert!(input.is_char_boundary(e.position.min(input.len())), "{input:?}");
     }
     // Display adds the 1-based position; the SCIM error is invalidFilter.
     let e = parse_err("userName xx \"a\"");
     assert!(e.to_string().ends_with("(at character 10)"), "{e}");
-    assert_eq!(
-        e.to_scim(ScimType::InvalidFilter).scim_type(),
-        Some(ScimType::InvalidFilter)
-    );
+    assert_eq!(e.to_scim(ScimType::InvalidFilter).scim_type(), Some(ScimType::InvalidFilter));
     let e = CompiledFilter::parse("userName eq", users()).expect_err("syntax");
     assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
-    assert!(
-        CompiledFilter::parse(r#"userName eq "bjensen""#, users())
-            .expect("ok")
-            .matches(&bjensen())
-    );
+    assert!(CompiledFilter::parse(r#"userName eq "bjensen""#, users()).expect("ok").matches(&bjensen()));
 }
 
 #[test]
 fn values_and_whitespace() {
     assert_eq!(
         parse_ok("userName   eq\t\"a\\\"b\\\\c\\/d\\u00e9\\ud83d\\ude00\\n\""),
-        cmp(
-            path(None, "userName", None),
-            CompareOp::Eq,
-            s("a\"b\\c/dé😀\n")
-        )
+        cmp(path(None, "userName", None), CompareOp::Eq, s("a\"b\\c/dé😀\n"))
     );
     assert_eq!(
         parse_ok("x eq -1.5e3"),
@@ -970,59 +662,21 @@ fn values_and_whitespace() {
             CompValue::Number(serde_json::Number::from_f64(-1500.0).expect("finite"))
         )
     );
-    assert_eq!(
-        parse_ok("x eq 0"),
-        cmp(
-            path(None, "x", None),
-            CompareOp::Eq,
-            CompValue::Number(0.into())
-        )
-    );
-    assert_eq!(
-        parse_ok("x eq -7"),
-        cmp(
-            path(None, "x", None),
-            CompareOp::Eq,
-            CompValue::Number((-7).into())
-        )
-    );
-    assert_eq!(
-        parse_ok("x eq True"),
-        cmp(path(None, "x", None), CompareOp::Eq, CompValue::Bool(true))
-    );
-    assert_eq!(
-        parse_ok("x eq FALSE"),
-        cmp(path(None, "x", None), CompareOp::Eq, CompValue::Bool(false))
-    );
-    assert_eq!(
-        parse_ok("x eq null"),
-        cmp(path(None, "x", None), CompareOp::Eq, CompValue::Null)
-    );
-    assert_eq!(
-        parse_ok(" \t( ( x pr ) )\n "),
-        Filter::Present(path(None, "x", None))
-    );
-    assert_eq!(
-        parse_ok("not(x pr)"),
-        Filter::Not(Box::new(Filter::Present(path(None, "x", None))))
-    );
+    assert_eq!(parse_ok("x eq 0"), cmp(path(None, "x", None), CompareOp::Eq, CompValue::Number(0.into())));
+    assert_eq!(parse_ok("x eq -7"), cmp(path(None, "x", None), CompareOp::Eq, CompValue::Number((-7).into())));
+    assert_eq!(parse_ok("x eq True"), cmp(path(None, "x", None), CompareOp::Eq, CompValue::Bool(true)));
+    assert_eq!(parse_ok("x eq FALSE"), cmp(path(None, "x", None), CompareOp::Eq, CompValue::Bool(false)));
+    assert_eq!(parse_ok("x eq null"), cmp(path(None, "x", None), CompareOp::Eq, CompValue::Null));
+    assert_eq!(parse_ok(" \t( ( x pr ) )\n "), Filter::Present(path(None, "x", None)));
+    assert_eq!(parse_ok("not(x pr)"), Filter::Not(Box::new(Filter::Present(path(None, "x", None)))));
     assert_eq!(parse_ok("x pr and(y pr)").to_string(), "x pr and y pr");
-    assert_eq!(
-        parse_ok("emails [type eq \"work\"]").to_string(),
-        "emails[type eq \"work\"]"
-    );
+    assert_eq!(parse_ok("emails [type eq \"work\"]").to_string(), "emails[type eq \"work\"]");
     // `not`, `and`, `or` and `pr` are ordinary attribute names where a name is expected.
     assert_eq!(parse_ok("not pr"), Filter::Present(path(None, "not", None)));
     assert_eq!(parse_ok("and pr or or pr").to_string(), "and pr or or pr");
     assert_eq!(parse_ok("pr pr"), Filter::Present(path(None, "pr", None)));
-    assert_eq!(
-        parse_ok("order pr"),
-        Filter::Present(path(None, "order", None))
-    );
-    assert_eq!(
-        parse_ok("members.$ref pr"),
-        Filter::Present(path(None, "members", Some("$ref")))
-    );
+    assert_eq!(parse_ok("order pr"), Filter::Present(path(None, "order", None)));
+    assert_eq!(parse_ok("members.$ref pr"), Filter::Present(path(None, "members", Some("$ref"))));
     // Printing escapes what JSON requires.
     let f = cmp(path(None, "x", None), CompareOp::Ne, s("q\"\\\u{1}\té"));
     assert_eq!(f.to_string(), "x ne \"q\\\"\\\\\\u0001\\té\"");
@@ -1033,45 +687,21 @@ fn values_and_whitespace() {
 /// be one ulp off, so the parser uses Rust's).
 #[test]
 fn floats_round_trip_exactly() {
-    for text in [
-        "1.1803355981645531e+257",
-        "-1.4168254613871572e-257",
-        "5.9475719862229376e228",
-        "0.1",
-        "-0.0",
-        "1e-7",
-    ] {
+    for text in ["1.1803355981645531e+257", "-1.4168254613871572e-257", "5.9475719862229376e228", "0.1", "-0.0", "1e-7"]
+    {
         let f = parse_ok(&format!("x eq {text}"));
-        let Filter::Compare {
-            value: CompValue::Number(n),
-            ..
-        } = &f
-        else {
-            panic!("{f:?}")
-        };
+        let Filter::Compare { value: CompValue::Number(n), .. } = &f else { panic!("{f:?}") };
         let expected: f64 = text.parse().expect("float");
-        assert_eq!(
-            n.as_f64().map(f64::to_bits),
-            Some(expected.to_bits()),
-            "{text}"
-        );
+        assert_eq!(n.as_f64().map(f64::to_bits), Some(expected.to_bits()), "{text}");
         assert_eq!(parse_ok(&f.to_string()), f, "{text}");
     }
     assert_eq!(
         parse_ok("x eq 18446744073709551615"),
-        cmp(
-            path(None, "x", None),
-            CompareOp::Eq,
-            CompValue::Number(u64::MAX.into())
-        )
+        cmp(path(None, "x", None), CompareOp::Eq, CompValue::Number(u64::MAX.into()))
     );
     assert_eq!(
         parse_ok("x eq -9223372036854775808"),
-        cmp(
-            path(None, "x", None),
-            CompareOp::Eq,
-            CompValue::Number(i64::MIN.into())
-        )
+        cmp(path(None, "x", None), CompareOp::Eq, CompValue::Number(i64::MIN.into()))
     );
     // Beyond u64: a float, as in serde_json.
     assert!(
@@ -1084,11 +714,7 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let ok = format!("{}x pr{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
     assert_eq!(parse_ok(&ok), Filter::Present(path(None, "x", None)));
     for input in [
-        format!(
-            "{}x pr{}",
-            "(".repeat(MAX_NESTING + 1),
-            ")".repeat(MAX_NESTING + 1)
-        ),
+        format!("{}x pr{}", "(".repeat(MAX_NESTING + 1), ")".repeat(MAX_NESTING + 1)),
         "(".repeat(100_000),
         "not (".repeat(100_000),
         format!("{}x pr]", "a[".repeat(10)),
@@ -1105,47 +731,21 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 #[test]
 fn compare_values_orders_for_sorting() {
     use std::cmp::Ordering::*;
-    let user_name = users()
-        .resolve(None, "userName", None)
-        .expect("userName")
-        .attr;
-    assert_eq!(
-        compare_values(user_name, &json!("alice"), &json!("Bob")),
-        Less
-    );
-    assert_eq!(
-        compare_values(user_name, &json!("ALICE"), &json!("alice")),
-        Equal
-    );
+    let user_name = users().resolve(None, "userName", None).expect("userName").attr;
+    assert_eq!(compare_values(user_name, &json!("alice"), &json!("Bob")), Less);
+    assert_eq!(compare_values(user_name, &json!("ALICE"), &json!("alice")), Equal);
     let id = users().resolve(None, "id", None).expect("id").attr;
     assert_eq!(compare_values(id, &json!("B"), &json!("a")), Less);
-    let modified = users()
-        .resolve(None, "meta", Some("lastModified"))
-        .expect("meta")
-        .leaf();
-    assert_eq!(
-        compare_values(
-            modified,
-            &json!("2011-05-13T04:42:34Z"),
-            &json!("2011-05-13T05:42:34+02:00")
-        ),
-        Greater
-    );
+    let modified = users().resolve(None, "meta", Some("lastModified")).expect("meta").leaf();
+    assert_eq!(compare_values(modified, &json!("2011-05-13T04:42:34Z"), &json!("2011-05-13T05:42:34+02:00")), Greater);
     let active = users().resolve(None, "active", None).expect("active").attr;
     assert_eq!(compare_values(active, &json!(false), &json!(true)), Less);
     let emails = users().resolve(None, "emails", None).expect("emails").attr;
     let a = json!([{"value": "z@x"}, {"value": "a@x", "primary": true}]);
     let b = json!([{"value": "m@x"}]);
-    assert_eq!(
-        compare_values(emails, &a, &b),
-        Less,
-        "the primary value counts"
-    );
+    assert_eq!(compare_values(emails, &a, &b), Less, "the primary value counts");
     // Missing values sort last.
-    assert_eq!(
-        compare_values(user_name, &Value::Null, &json!("a")),
-        Greater
-    );
+    assert_eq!(compare_values(user_name, &Value::Null, &json!("a")), Greater);
     assert_eq!(compare_values(user_name, &json!("a"), &Value::Null), Less);
     assert_eq!(compare_values(user_name, &Value::Null, &Value::Null), Equal);
 }
@@ -1162,22 +762,14 @@ fn name_strategy() -> impl Strategy<Value = String> {
 
 fn urn_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            USER_URN,
-            ENT,
-            "urn:ietf:params:scim:schemas:core:2.0:Group"
-        ])
-        .prop_map(str::to_owned),
+        prop::sample::select(vec![USER_URN, ENT, "urn:ietf:params:scim:schemas:core:2.0:Group"])
+            .prop_map(str::to_owned),
         "urn:[a-zA-Z0-9]{1,5}(:[a-zA-Z0-9.-]{1,5}){0,3}",
     ]
 }
 
 fn path_strategy() -> impl Strategy<Value = AttrPath> {
-    (
-        prop::option::weighted(0.2, urn_strategy()),
-        name_strategy(),
-        prop::option::weighted(0.3, name_strategy()),
-    )
+    (prop::option::weighted(0.2, urn_strategy()), name_strategy(), prop::option::weighted(0.3, name_strategy()))
         .prop_map(|(urn, name, sub)| AttrPath { urn, name, sub })
 }
 
@@ -1187,8 +779,7 @@ fn value_strategy() -> impl Strategy<Value = CompValue> {
         any::<bool>().prop_map(CompValue::Bool),
         any::<i64>().prop_map(|n| CompValue::Number(n.into())),
         any::<u64>().prop_map(|n| CompValue::Number(n.into())),
-        any::<f64>().prop_filter_map("finite", |x| serde_json::Number::from_f64(x)
-            .map(CompValue::Number)),
+        any::<f64>().prop_filter_map("finite", |x| serde_json::Number::from_f64(x).map(CompValue::Number)),
         any::<String>().prop_map(CompValue::Str),
         "[a-z@. ]{0,10}".prop_map(CompValue::Str),
     ]
@@ -1256,14 +847,11 @@ fn near_valid_strategy() -> impl Strategy<Value = String> {
         any::<prop::sample::Index>().prop_map(Edit::Delete),
         (
             any::<prop::sample::Index>(),
-            prop::sample::select(vec![
-                '(', ')', '[', ']', '"', '\\', ' ', '.', ':', 'é', '😀', 'x', '\u{0}'
-            ])
+            prop::sample::select(vec!['(', ')', '[', ']', '"', '\\', ' ', '.', ':', 'é', '😀', 'x', '\u{0}'])
         )
             .prop_map(|(i, c)| Edit::Insert(i, c)),
         any::<prop::sample::Index>().prop_map(Edit::Truncate),
-        (any::<prop::sample::Index>(), any::<prop::sample::Index>())
-            .prop_map(|(a, b)| Edit::Swap(a, b)),
+        (any::<prop::sample::Index>(), any::<prop::sample::Index>()).prop_map(|(a, b)| Edit::Swap(a, b)),
     ];
     (valid, prop::collection::vec(edit, 1..4)).prop_map(|(text, edits)| {
         let mut chars: Vec<char> = text.chars().collect();
@@ -1305,13 +893,7 @@ fn check_any_input(s: &str) -> Result<(), TestCaseError> {
     match parse_filter(s) {
         Ok(f) => {
             let printed = f.to_string();
-            prop_assert_eq!(
-                parse_filter(&printed),
-                Ok(f.clone()),
-                "{:?} printed as {:?}",
-                s,
-                printed
-            );
+            prop_assert_eq!(parse_filter(&printed), Ok(f.clone()), "{:?} printed as {:?}", s, printed);
             // Compiling and evaluating arbitrary filters must not panic either.
             if let Ok(c) = CompiledFilter::compile(&f, users()) {
                 let _ = c.matches(&bjensen());

@@ -106,14 +106,12 @@ pub struct PatchOutcome {
 /// `invalidSyntax` for the envelope and the `op` value, `invalidPath` for a path that does not parse, `invalidValue`
 /// for a missing `value`. A `remove` without `path` is rejected by [`apply`] (`noTarget`, RFC 7644 §3.5.2.2).
 pub fn parse_request(body: &Value, leniency: Leniency) -> Result<Vec<PatchOperation>, ScimError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("a PATCH request body must be a JSON object"))?;
+    let obj =
+        body.as_object().ok_or_else(|| ScimError::invalid_syntax("a PATCH request body must be a JSON object"))?;
     let has_patch_schema = match get_ci(obj, "schemas") {
-        Some(Value::Array(schemas)) => schemas.iter().any(|s| {
-            s.as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN))
-        }),
+        Some(Value::Array(schemas)) => {
+            schemas.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN)))
+        }
         _ => false,
     };
     if !has_patch_schema {
@@ -131,19 +129,14 @@ pub fn parse_request(body: &Value, leniency: Leniency) -> Result<Vec<PatchOperat
             ));
         }
     };
-    ops.iter()
-        .enumerate()
-        .map(|(i, op)| parse_operation(op, leniency).map_err(|e| in_operation(i, e)))
-        .collect()
+    ops.iter().enumerate().map(|(i, op)| parse_operation(op, leniency).map_err(|e| in_operation(i, e))).collect()
 }
 
 fn parse_operation(op: &Value, leniency: Leniency) -> Result<PatchOperation, ScimError> {
-    let obj = op
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("a PATCH operation must be a JSON object"))?;
-    let name = get_ci(obj, "op").and_then(Value::as_str).ok_or_else(|| {
-        ScimError::invalid_syntax("a PATCH operation must have an \"op\" string member")
-    })?;
+    let obj = op.as_object().ok_or_else(|| ScimError::invalid_syntax("a PATCH operation must be a JSON object"))?;
+    let name = get_ci(obj, "op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::invalid_syntax("a PATCH operation must have an \"op\" string member"))?;
     // RFC 7644 §3.5.2: "Each PATCH operation object MUST have exactly one "op" member, whose value indicates the
     // operation to perform and MAY be one of "add", "remove", or "replace"." Those are the only spellings the RFC
     // defines (attribute names are case-insensitive, values are not), so strict mode answers "Add" with
@@ -173,16 +166,9 @@ fn parse_operation(op: &Value, leniency: Leniency) -> Result<PatchOperation, Sci
     // RFC 7644 §3.5.2.1: the add operation "MUST contain a "value" member"; replace has nothing to replace with
     // otherwise. invalidValue: "A required value was missing" (RFC 7644 §3.12).
     if kind != PatchOpKind::Remove && value.is_none() {
-        return Err(ScimError::invalid_value(format!(
-            "a \"{}\" operation must have a \"value\"",
-            kind.as_str()
-        )));
+        return Err(ScimError::invalid_value(format!("a \"{}\" operation must have a \"value\"", kind.as_str())));
     }
-    Ok(PatchOperation {
-        op: kind,
-        path,
-        value,
-    })
+    Ok(PatchOperation { op: kind, path, value })
 }
 
 /// Parses a PATCH path. A bare schema URN (`urn:…:enterprise:2.0:User`) is not in the path grammar of RFC 7644
@@ -190,23 +176,15 @@ fn parse_operation(op: &Value, leniency: Leniency) -> Result<PatchOperation, Sci
 /// way [`split_urn`] splits every attribute path, and resolved to the extension when applied.
 fn parse_path(s: &str) -> Result<PatchPath, ScimError> {
     let s = s.trim();
-    if ALL_SCHEMAS
-        .iter()
-        .any(|schema| schema.id.eq_ignore_ascii_case(s))
-    {
+    if ALL_SCHEMAS.iter().any(|schema| schema.id.eq_ignore_ascii_case(s)) {
         let (urn, name) = split_urn(s);
         return Ok(PatchPath {
-            attr: AttrPath {
-                urn: urn.map(str::to_owned),
-                name: name.to_owned(),
-                sub: None,
-            },
+            attr: AttrPath { urn: urn.map(str::to_owned), name: name.to_owned(), sub: None },
             filter: None,
             sub_after_filter: None,
         });
     }
-    filter::parse_patch_path(s)
-        .map_err(|e| ScimError::invalid_path(format!("invalid path {s:?}: {e}")))
+    filter::parse_patch_path(s).map_err(|e| ScimError::invalid_path(format!("invalid path {s:?}: {e}")))
 }
 
 /// Applies the operations in order to `resource`, a resource in canonical form of resource type `rt`.
@@ -223,15 +201,10 @@ pub fn apply(
     leniency: Leniency,
 ) -> Result<PatchOutcome, ScimError> {
     let before = resource.clone();
-    let obj = resource.as_object_mut().ok_or_else(|| {
-        ScimError::Internal("the resource to patch is not a JSON object".to_owned())
-    })?;
-    let mut engine = Engine {
-        rt,
-        lenient: !leniency.strict,
-        password: None,
-        trying_read_only: false,
-    };
+    let obj = resource
+        .as_object_mut()
+        .ok_or_else(|| ScimError::Internal("the resource to patch is not a JSON object".to_owned()))?;
+    let mut engine = Engine { rt, lenient: !leniency.strict, password: None, trying_read_only: false };
     for (i, op) in ops.iter().enumerate() {
         engine.apply_op(obj, op).map_err(|e| in_operation(i, e))?;
         // RFC 7644 §3.5.2: "If one of the PATCH operations modifies the "schemas" attribute, subsequent operations
@@ -239,30 +212,22 @@ pub fn apply(
         sync_schemas(obj, rt);
     }
     let password = engine.password;
-    Ok(PatchOutcome {
-        changed: *resource != before || password.is_some(),
-        password,
-    })
+    Ok(PatchOutcome { changed: *resource != before || password.is_some(), password })
 }
 
 /// Prefixes the detail of a 400 with the index of the operation it came from.
 fn in_operation(i: usize, e: ScimError) -> ScimError {
     match e {
-        ScimError::BadRequest { scim_type, detail } => ScimError::BadRequest {
-            scim_type,
-            detail: format!("Operations[{i}]: {detail}"),
-        },
+        ScimError::BadRequest { scim_type, detail } => {
+            ScimError::BadRequest { scim_type, detail: format!("Operations[{i}]: {detail}") }
+        }
         other => other,
     }
 }
 
 /// A member of a JSON object by name, exact match first, then case-insensitively (RFC 7643 §2.1).
 fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
+    obj.get(name).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 /// The path as text, for error details.
@@ -283,24 +248,16 @@ fn attr_path_text(p: &AttrPath) -> String {
 fn sync_schemas(obj: &mut Map<String, Value>, rt: &ResourceTypeDef) {
     for ext in rt.extensions {
         let urn = ext.schema.id;
-        let present = obj
-            .get(urn)
-            .and_then(Value::as_object)
-            .is_some_and(|m| !m.is_empty());
+        let present = obj.get(urn).and_then(Value::as_object).is_some_and(|m| !m.is_empty());
         if !present && obj.contains_key(urn) {
             obj.shift_remove(urn);
         }
         let listed = obj
             .get("schemas")
             .and_then(Value::as_array)
-            .is_some_and(|a| {
-                a.iter()
-                    .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)))
-            });
+            .is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn))));
         if present && !listed {
-            let schemas = obj
-                .entry("schemas")
-                .or_insert_with(|| Value::Array(vec![Value::from(rt.schema.id)]));
+            let schemas = obj.entry("schemas").or_insert_with(|| Value::Array(vec![Value::from(rt.schema.id)]));
             match schemas {
                 Value::Array(a) => a.push(Value::from(urn)),
                 other => *other = Value::Array(vec![Value::from(rt.schema.id), Value::from(urn)]),
@@ -335,21 +292,13 @@ struct AttrTarget<'p> {
 
 impl AttrTarget<'_> {
     fn plain(home: AttrHome, attr: &'static AttrDef, sub: Option<&'static AttrDef>) -> Self {
-        AttrTarget {
-            home,
-            attr,
-            sub,
-            filter: None,
-        }
+        AttrTarget { home, attr, sub, filter: None }
     }
 
     /// RFC 7643 §7 "readOnly: The attribute SHALL NOT be modified"; a sub-attribute of a readOnly attribute is
     /// readOnly too.
     fn read_only(&self) -> bool {
-        self.attr.mutability == Mutability::ReadOnly
-            || self
-                .sub
-                .is_some_and(|s| s.mutability == Mutability::ReadOnly)
+        self.attr.mutability == Mutability::ReadOnly || self.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
     }
 
     /// Whether the target is the User's `password` (writeOnly, RFC 7643 §4.1.1), which the canonical form never holds.
@@ -391,18 +340,14 @@ struct Engine {
 }
 
 impl Engine {
-    fn apply_op(
-        &mut self,
-        obj: &mut Map<String, Value>,
-        op: &PatchOperation,
-    ) -> Result<(), ScimError> {
+    fn apply_op(&mut self, obj: &mut Map<String, Value>, op: &PatchOperation) -> Result<(), ScimError> {
         let Some(path) = &op.path else {
             return self.apply_pathless(obj, op.op, op.value.as_ref());
         };
         match self.resolve(path)? {
-            Target::Resource if op.op == PatchOpKind::Remove => Err(ScimError::invalid_path(
-                "remove needs the path of an attribute, not of the resource itself",
-            )),
+            Target::Resource if op.op == PatchOpKind::Remove => {
+                Err(ScimError::invalid_path("remove needs the path of an attribute, not of the resource itself"))
+            }
             Target::Resource => self.apply_pathless(obj, op.op, op.value.as_ref()),
             Target::Extension(ext) => self.apply_extension(obj, op.op, ext, op.value.as_ref()),
             Target::Attr(t) => self.apply_attr(obj, op.op, &t, op.value.as_ref()),
@@ -422,18 +367,12 @@ impl Engine {
                 return Ok(Target::Extension(ext));
             }
         }
-        let unknown =
-            || ScimError::invalid_path(format!("{text:?} is not an attribute of {}", self.rt.name));
+        let unknown = || ScimError::invalid_path(format!("{text:?} is not an attribute of {}", self.rt.name));
         let Some(f) = &p.filter else {
             if p.sub_after_filter.is_some() {
-                return Err(ScimError::invalid_path(
-                    "a sub-attribute after \"]\" needs a value filter",
-                ));
+                return Err(ScimError::invalid_path("a sub-attribute after \"]\" needs a value filter"));
             }
-            let r = self
-                .rt
-                .resolve(p.attr.urn.as_deref(), &p.attr.name, p.attr.sub.as_deref())
-                .ok_or_else(unknown)?;
+            let r = self.rt.resolve(p.attr.urn.as_deref(), &p.attr.name, p.attr.sub.as_deref()).ok_or_else(unknown)?;
             return Ok(Target::Attr(AttrTarget::plain(r.home, r.attr, r.sub)));
         };
         if p.attr.sub.is_some() {
@@ -441,10 +380,7 @@ impl Engine {
                 "{text:?}: a value filter selects values of an attribute, not of a sub-attribute"
             )));
         }
-        let r = self
-            .rt
-            .resolve(p.attr.urn.as_deref(), &p.attr.name, None)
-            .ok_or_else(unknown)?;
+        let r = self.rt.resolve(p.attr.urn.as_deref(), &p.attr.name, None).ok_or_else(unknown)?;
         // RFC 7644 §3.5.2: "The "valuePath" rule allows specific values of a complex multi-valued attribute to be
         // selected."
         if !(r.attr.multi_valued && r.attr.ty == AttrType::Complex) {
@@ -452,23 +388,19 @@ impl Engine {
                 "{text:?} is not a multi-valued complex attribute, so a value filter cannot select its values"
             )));
         }
-        let sub = match &p.sub_after_filter {
-            None => None,
-            Some(s) => Some(r.attr.sub_attr(s).ok_or_else(|| {
-                ScimError::invalid_path(format!("{s:?} is not a sub-attribute of {}", r.attr.name))
-            })?),
-        };
+        let sub =
+            match &p.sub_after_filter {
+                None => None,
+                Some(s) => Some(r.attr.sub_attr(s).ok_or_else(|| {
+                    ScimError::invalid_path(format!("{s:?} is not a sub-attribute of {}", r.attr.name))
+                })?),
+            };
         let compiled = CompiledFilter::compile_for_element(f, r.attr).map_err(|e| match e {
             // The filter is part of the path: a bad one makes the path invalid (RFC 7644 §3.12, invalidPath).
             ScimError::BadRequest { detail, .. } => ScimError::invalid_path(detail),
             other => other,
         })?;
-        Ok(Target::Attr(AttrTarget {
-            home: r.home,
-            attr: r.attr,
-            sub,
-            filter: Some((f, compiled)),
-        }))
+        Ok(Target::Attr(AttrTarget { home: r.home, attr: r.attr, sub, filter: Some((f, compiled)) }))
     }
 
     /// An operation without path (or with the core schema URN as path).
@@ -481,9 +413,7 @@ impl Engine {
         if kind == PatchOpKind::Remove {
             // RFC 7644 §3.5.2.2: "If "path" is unspecified, the operation fails with HTTP status code 400 and a
             // "scimType" error code of "noTarget"."
-            return Err(ScimError::no_target(
-                "a remove operation needs a \"path\" (RFC 7644 §3.5.2.2)",
-            ));
+            return Err(ScimError::no_target("a remove operation needs a \"path\" (RFC 7644 §3.5.2.2)"));
         }
         // RFC 7644 §3.5.2.1: "If omitted, the target location is assumed to be the resource itself. The "value"
         // parameter contains a set of attributes to be added to the resource." §3.5.2.3: "the "value" attribute
@@ -575,10 +505,7 @@ impl Engine {
         }
         // As for POST and PUT (`resource::normalize`): an attribute the schema does not define makes the body not
         // "conform to the request schema", invalidSyntax (RFC 7644 §3.12).
-        Err(ScimError::invalid_syntax(format!(
-            "{key:?} is not an attribute of {}",
-            self.rt.name
-        )))
+        Err(ScimError::invalid_syntax(format!("{key:?} is not an attribute of {}", self.rt.name)))
     }
 
     /// An operation on a whole extension: `path` is its URN, or a path-less value has its URN as member name.
@@ -592,19 +519,12 @@ impl Engine {
         value: Option<&Value>,
     ) -> Result<(), ScimError> {
         if kind == PatchOpKind::Remove || value.is_none_or(Value::is_null) {
-            let required = self
-                .rt
-                .extensions
-                .iter()
-                .any(|e| std::ptr::eq(e.schema, ext) && e.required)
+            let required = self.rt.extensions.iter().any(|e| std::ptr::eq(e.schema, ext) && e.required)
                 || ext.attributes.iter().any(|a| a.required);
             if required && obj.contains_key(ext.id) {
                 // RFC 7644 §3.5.2.2: "If an attribute is removed or becomes unassigned and is defined as a required
                 // attribute …, the server SHALL return … a "scimType" error code of "mutability"."
-                return Err(ScimError::mutability(format!(
-                    "the extension {} is required",
-                    ext.id
-                )));
+                return Err(ScimError::mutability(format!("the extension {} is required", ext.id)));
             }
             obj.shift_remove(ext.id);
             return Ok(());
@@ -670,13 +590,7 @@ impl Engine {
     }
 
     /// Whether writing `v` to the readOnly target `t` would leave the resource unchanged (tried on a copy).
-    fn would_not_change(
-        &mut self,
-        obj: &Map<String, Value>,
-        kind: PatchOpKind,
-        t: &AttrTarget<'_>,
-        v: &Value,
-    ) -> bool {
+    fn would_not_change(&mut self, obj: &Map<String, Value>, kind: PatchOpKind, t: &AttrTarget<'_>, v: &Value) -> bool {
         let mut scratch = obj.clone();
         self.trying_read_only = true;
         let written = self.write(&mut scratch, kind, t, v);
@@ -699,9 +613,7 @@ impl Engine {
                 Ok(())
             }
             // The engine cannot express "no password" to the caller; an account's password is changed, not removed.
-            Value::Null => Err(ScimError::mutability(
-                "password can be replaced but not removed",
-            )),
+            Value::Null => Err(ScimError::mutability("password can be replaced but not removed")),
             _ => Err(ScimError::invalid_value("password must be a string")),
         }
     }
@@ -781,11 +693,7 @@ impl Engine {
             // parameter are left unchanged." Both ops merge.
             let new = self.norm_complex(attr, v, true)?;
             let c = container(obj, t.home)?;
-            let mut current = c
-                .get(attr.name)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
+            let mut current = c.get(attr.name).and_then(Value::as_object).cloned().unwrap_or_default();
             merge_element(attr, &mut current, new)?;
             store_object(c, attr.name, current);
             return Ok(());
@@ -811,11 +719,7 @@ impl Engine {
         let x = self.norm_single(sub, v)?;
         let c = container(obj, t.home)?;
         if !t.attr.multi_valued {
-            let mut current = c
-                .get(t.attr.name)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
+            let mut current = c.get(t.attr.name).and_then(Value::as_object).cloned().unwrap_or_default();
             check_immutable(sub, current.get(sub.name), &x)?;
             current.insert(sub.name.to_owned(), x);
             store_object(c, t.attr.name, current);
@@ -826,10 +730,7 @@ impl Engine {
         let mut arr = existing_array(c, t.attr.name);
         if arr.is_empty() {
             if !self.lenient {
-                return Err(ScimError::no_target(format!(
-                    "{} has no values",
-                    t.attr.name
-                )));
+                return Err(ScimError::no_target(format!("{} has no values", t.attr.name)));
             }
             arr.push(Value::Object(Map::from_iter([(sub.name.to_owned(), x)])));
         } else {
@@ -858,18 +759,13 @@ impl Engine {
         let attr = t.attr;
         // Normalise before touching the resource, so a bad value fails the same whether or not anything matches.
         let x = match sub {
-            Some(sub) => Value::Object(Map::from_iter([(
-                sub.name.to_owned(),
-                self.norm_single(sub, v)?,
-            )])),
+            Some(sub) => Value::Object(Map::from_iter([(sub.name.to_owned(), self.norm_single(sub, v)?)])),
             None => Value::Object(self.norm_complex(attr, v, kind == PatchOpKind::Add)?),
         };
         let lenient = self.lenient;
         let c = container(obj, t.home)?;
         let mut arr = existing_array(c, attr.name);
-        let matches: Vec<usize> = (0..arr.len())
-            .filter(|&i| compiled.matches(&arr[i]))
-            .collect();
+        let matches: Vec<usize> = (0..arr.len()).filter(|&i| compiled.matches(&arr[i])).collect();
         let written = if matches.is_empty() {
             // RFC 7644 §3.5.2.3: "If the target location is a multi-valued attribute for which a value selection
             // filter ("valuePath") has been supplied and no record match was made, the service provider SHALL
@@ -879,17 +775,18 @@ impl Engine {
             // "path" value contains a filter that yields no match").
             //
             // Lenient: Entra ID sets `addresses[type eq "work"].streetAddress` and `emails[type eq "work"].value` on
-            // users that have no work address or email yet, relying on the server to create the record. It is
-            // created from the filter's `eq` comparisons (`{"type": "work"}`) plus the value.
+            // users that have no work address or email yet, with `replace` as well as `add`, relying on the server
+            // to create the record (seen in the Entra provisioning validator's requests and in SCIM servers' issue
+            // threads, e.g. scim-for-keycloak #73, wire-server #5419). The tolerance is kept to that shape: the
+            // filter's `eq` comparisons must pin `type` to one of its canonical values (`{"type": "work"}`); any
+            // other filter that matches nothing gets the RFC's noTarget in every mode.
             if !lenient {
-                return Err(ScimError::no_target(format!(
-                    "no value of {} matches the filter",
-                    t.describe()
-                )));
+                return Err(ScimError::no_target(format!("no value of {} matches the filter", t.describe())));
             }
-            let Some(mut seed) = seed_from_filter(self, attr, f) else {
+            let Some(mut seed) = seed_from_filter(self, attr, f).filter(|seed| names_canonical_type(attr, seed)) else {
                 return Err(ScimError::no_target(format!(
-                    "no value of {} matches the filter, and the filter does not describe a value to create",
+                    "no value of {} matches the filter (RFC 7644 §3.5.2.3); a missing value is created only for a \
+                     filter that names a canonical type, such as type eq \"work\"",
                     t.describe()
                 )));
             };
@@ -913,11 +810,7 @@ impl Engine {
                     // attribute, then all matching record values SHALL be replaced."
                     (PatchOpKind::Replace, None) => {
                         let old = arr[i].as_object().cloned().unwrap_or_default();
-                        for s in attr
-                            .sub_attributes
-                            .iter()
-                            .filter(|s| s.mutability == Mutability::Immutable)
-                        {
+                        for s in attr.sub_attributes.iter().filter(|s| s.mutability == Mutability::Immutable) {
                             if let Some(o) = old.get(s.name)
                                 && new.get(s.name) != Some(o)
                             {
@@ -994,16 +887,11 @@ impl Engine {
             return Err(read_only_error(t));
         }
         if t.is_password() {
-            return Err(ScimError::mutability(
-                "password can be replaced but not removed",
-            ));
+            return Err(ScimError::mutability("password can be replaced but not removed"));
         }
         let leaf = t.sub.unwrap_or(t.attr);
         if (t.sub.is_some() || t.filter.is_none()) && leaf.required {
-            return Err(ScimError::mutability(format!(
-                "{} is required and cannot be removed",
-                t.describe()
-            )));
+            return Err(ScimError::mutability(format!("{} is required and cannot be removed", t.describe())));
         }
         // RFC 7644 §3.5.2: "a client MUST NOT modify an attribute that has mutability … "immutable"". Removing a
         // whole value of `members` is allowed; removing its immutable `value` is not.
@@ -1014,11 +902,7 @@ impl Engine {
     }
 
     /// A required attribute that an operation emptied (e.g. by removing all its values through a filter).
-    fn check_required_present(
-        &self,
-        obj: &Map<String, Value>,
-        t: &AttrTarget<'_>,
-    ) -> Result<(), ScimError> {
+    fn check_required_present(&self, obj: &Map<String, Value>, t: &AttrTarget<'_>) -> Result<(), ScimError> {
         if !t.attr.required {
             return Ok(());
         }
@@ -1029,10 +913,7 @@ impl Engine {
         if present {
             Ok(())
         } else {
-            Err(ScimError::mutability(format!(
-                "{} is required and cannot become unassigned",
-                t.attr.name
-            )))
+            Err(ScimError::mutability(format!("{} is required and cannot become unassigned", t.attr.name)))
         }
     }
 
@@ -1045,14 +926,9 @@ impl Engine {
     ) -> Result<(), ScimError> {
         self.check_unassignable(t)?;
         let attr = t.attr;
-        let no_match =
-            || ScimError::no_target(format!("no value of {} matches the filter", t.describe()));
+        let no_match = || ScimError::no_target(format!("no value of {} matches the filter", t.describe()));
         let Some(c) = existing_container(obj, t.home) else {
-            return if no_match_is_error && t.filter.is_some() {
-                Err(no_match())
-            } else {
-                Ok(())
-            };
+            return if no_match_is_error && t.filter.is_some() { Err(no_match()) } else { Ok(()) };
         };
         match (&t.filter, t.sub) {
             // RFC 7644 §3.5.2.2: "If the target location is a single-value attribute, the attribute and its
@@ -1128,9 +1004,7 @@ impl Engine {
     // (`members[].display`, manager `displayName`), as RFC 7644 §3.3 and §3.5.1 have the server do.
 
     fn leniency(&self) -> Leniency {
-        Leniency {
-            strict: !self.lenient,
-        }
+        Leniency { strict: !self.lenient }
     }
 
     /// The values for a multi-valued attribute: an array, or (RFC 7644 §3.5.2.1: "The value MAY be a quoted value,
@@ -1209,11 +1083,7 @@ fn check_immutable(def: &AttrDef, old: Option<&Value>, new: &Value) -> Result<()
 }
 
 /// Merges normalised sub-attributes into a complex value; a `null` unassigns the sub-attribute.
-fn merge_element(
-    attr: &AttrDef,
-    current: &mut Map<String, Value>,
-    new: Map<String, Value>,
-) -> Result<(), ScimError> {
+fn merge_element(attr: &AttrDef, current: &mut Map<String, Value>, new: Map<String, Value>) -> Result<(), ScimError> {
     for (k, x) in new {
         let sub = attr.sub_attr(&k);
         if x.is_null() {
@@ -1247,10 +1117,7 @@ fn set_sub(e: &mut Value, sub: &AttrDef, x: Value) -> Result<(), ScimError> {
 }
 
 /// The object that holds the attributes of `home`, created for an extension (RFC 7643 §3.3) when missing.
-fn container(
-    obj: &mut Map<String, Value>,
-    home: AttrHome,
-) -> Result<&mut Map<String, Value>, ScimError> {
+fn container(obj: &mut Map<String, Value>, home: AttrHome) -> Result<&mut Map<String, Value>, ScimError> {
     match home {
         AttrHome::Core | AttrHome::Common => Ok(obj),
         AttrHome::Extension(urn) => {
@@ -1258,17 +1125,13 @@ fn container(
             if !slot.is_object() {
                 *slot = Value::Object(Map::new());
             }
-            slot.as_object_mut()
-                .ok_or_else(|| ScimError::Internal(format!("{urn} is not an object")))
+            slot.as_object_mut().ok_or_else(|| ScimError::Internal(format!("{urn} is not an object")))
         }
     }
 }
 
 /// The object that holds the attributes of `home`, if there is one.
-fn existing_container(
-    obj: &mut Map<String, Value>,
-    home: AttrHome,
-) -> Option<&mut Map<String, Value>> {
+fn existing_container(obj: &mut Map<String, Value>, home: AttrHome) -> Option<&mut Map<String, Value>> {
     match home {
         AttrHome::Core | AttrHome::Common => Some(obj),
         AttrHome::Extension(urn) => obj.get_mut(urn).and_then(Value::as_object_mut),
@@ -1319,14 +1182,10 @@ fn listed_matches(attr: &AttrDef, item: &Value, existing: &Value) -> bool {
     if let Some(value_sub) = attr.sub_attr("value")
         && let Some(x) = item.get(value_sub.name)
     {
-        return existing
-            .get(value_sub.name)
-            .is_some_and(|y| values_equal(value_sub, x, y));
+        return existing.get(value_sub.name).is_some_and(|y| values_equal(value_sub, x, y));
     }
     match (item, existing) {
-        (Value::Object(i), Value::Object(e)) => {
-            !i.is_empty() && i.iter().all(|(k, v)| e.get(k) == Some(v))
-        }
+        (Value::Object(i), Value::Object(e)) => !i.is_empty() && i.iter().all(|(k, v)| e.get(k) == Some(v)),
         _ => item == existing,
     }
 }
@@ -1334,9 +1193,7 @@ fn listed_matches(attr: &AttrDef, item: &Value, existing: &Value) -> bool {
 /// Equality of two simple values, case-insensitive for strings of a non-caseExact attribute (RFC 7643 §2.2).
 fn values_equal(def: &AttrDef, x: &Value, y: &Value) -> bool {
     match (x, y) {
-        (Value::String(a), Value::String(b)) if !def.case_exact => {
-            a.to_lowercase() == b.to_lowercase()
-        }
+        (Value::String(a), Value::String(b)) if !def.case_exact => a.to_lowercase() == b.to_lowercase(),
         _ => x == y,
     }
 }
@@ -1359,19 +1216,18 @@ fn enforce_single_primary(arr: &mut [Value], written: &[usize]) {
     }
 }
 
+/// Whether a seed built from a filter pins `type` to one of the attribute's canonical values (RFC 7643 §7,
+/// "canonicalValues"), as Entra's create-on-absent paths do.
+fn names_canonical_type(attr: &'static AttrDef, seed: &Map<String, Value>) -> bool {
+    let Some(ty) = seed.get("type").and_then(Value::as_str) else { return false };
+    attr.sub_attr("type").is_some_and(|d| d.canonical_values.iter().any(|c| c.eq_ignore_ascii_case(ty)))
+}
+
 /// Lenient: the value a filter describes, for creating a missing record: `type eq "work"` gives `{"type": "work"}`,
 /// `and` combines. Any other filter (`co`, `or`, `not`, …) describes no single value.
-fn seed_from_filter(
-    engine: &Engine,
-    attr: &'static AttrDef,
-    f: &Filter,
-) -> Option<Map<String, Value>> {
+fn seed_from_filter(engine: &Engine, attr: &'static AttrDef, f: &Filter) -> Option<Map<String, Value>> {
     match f {
-        Filter::Compare {
-            path,
-            op: CompareOp::Eq,
-            value,
-        } if path.sub.is_none() => {
+        Filter::Compare { path, op: CompareOp::Eq, value } if path.sub.is_none() => {
             let sub = attr.sub_attr(&path.name)?;
             let json = match value {
                 CompValue::Null => return None,

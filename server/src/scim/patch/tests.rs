@@ -90,12 +90,7 @@ fn body(ops: Value) -> Value {
 }
 
 /// Parses and applies `ops` to a copy of `start`, as the service does.
-fn run(
-    kind: ResourceKind,
-    start: &Value,
-    ops: &Value,
-    leniency: Leniency,
-) -> Result<(Value, PatchOutcome), ScimError> {
+fn run(kind: ResourceKind, start: &Value, ops: &Value, leniency: Leniency) -> Result<(Value, PatchOutcome), ScimError> {
     let ops = parse_request(&body(ops.clone()), leniency)?;
     let mut candidate = start.clone();
     let outcome = apply(&mut candidate, &ops, kind.def(), leniency)?;
@@ -129,54 +124,23 @@ struct Case {
     strict: Expect,
 }
 
-fn case(
-    name: &'static str,
-    kind: ResourceKind,
-    start: Value,
-    ops: Value,
-    lenient: Expect,
-    strict: Expect,
-) -> Case {
-    Case {
-        name,
-        kind,
-        start,
-        ops,
-        lenient,
-        strict,
-    }
+fn case(name: &'static str, kind: ResourceKind, start: Value, ops: Value, lenient: Expect, strict: Expect) -> Case {
+    Case { name, kind, start, ops, lenient, strict }
 }
 
 /// The same expectation in both modes.
 fn both(name: &'static str, kind: ResourceKind, start: Value, ops: Value, expect: Value) -> Case {
-    Case {
-        name,
-        kind,
-        start,
-        ops,
-        lenient: State(expect.clone()),
-        strict: State(expect),
-    }
+    Case { name, kind, start, ops, lenient: State(expect.clone()), strict: State(expect) }
 }
 
 fn both_err(name: &'static str, kind: ResourceKind, start: Value, ops: Value, t: ScimType) -> Case {
-    Case {
-        name,
-        kind,
-        start,
-        ops,
-        lenient: Error(t),
-        strict: Error(t),
-    }
+    Case { name, kind, start, ops, lenient: Error(t), strict: Error(t) }
 }
 
 fn check(cases: Vec<Case>) {
     let mut failures = Vec::new();
     for c in &cases {
-        for (mode, leniency, expect) in [
-            ("lenient", LENIENT, &c.lenient),
-            ("strict", STRICT, &c.strict),
-        ] {
+        for (mode, leniency, expect) in [("lenient", LENIENT, &c.lenient), ("strict", STRICT, &c.strict)] {
             let got = run(c.kind, &c.start, &c.ops, leniency);
             let ok = match (expect, &got) {
                 (State(want), Ok((v, _))) => v == want,
@@ -196,21 +160,11 @@ fn check(cases: Vec<Case>) {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len() * 2,
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len() * 2, failures.join("\n"));
 }
 
 fn members(ids: &[(&str, &str)]) -> Value {
-    Value::Array(
-        ids.iter()
-            .map(|(id, display)| json!({"value": id, "display": display}))
-            .collect(),
-    )
+    Value::Array(ids.iter().map(|(id, display)| json!({"value": id, "display": display})).collect())
 }
 
 const USER: ResourceKind = ResourceKind::User;
@@ -222,10 +176,7 @@ const GROUP: ResourceKind = ResourceKind::Group;
 
 #[test]
 fn rfc_7644_examples() {
-    let one_member = merged(
-        group(),
-        json!({"members": members(&[(MANDY, "Mandy Pepperidge")])}),
-    );
+    let one_member = merged(group(), json!({"members": members(&[(MANDY, "Mandy Pepperidge")])}));
     let addresses_user = merged(
         user(),
         json!({"addresses": [
@@ -273,10 +224,7 @@ fn rfc_7644_examples() {
         both(
             "3.5.2.1 path-less add",
             USER,
-            merged(
-                user(),
-                json!({"emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}]}),
-            ),
+            merged(user(), json!({"emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}]})),
             json!([{"op": "add", "value": {"emails": [{"value": "babs@jensen.org", "type": "home"}], "nickname": "Babs"}}]),
             merged(user(), json!({"nickName": "Babs"})),
         ),
@@ -389,10 +337,7 @@ fn rfc_7644_examples() {
         both(
             "3.5.2.3 path-less replace",
             USER,
-            merged(
-                user(),
-                json!({"emails": [{"value": "old@example.com", "type": "other"}]}),
-            ),
+            merged(user(), json!({"emails": [{"value": "old@example.com", "type": "other"}]})),
             json!([{"op": "replace", "value": {
                 "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
                            {"value": "babs@jensen.org", "type": "home"}],
@@ -426,13 +371,7 @@ fn rfc_7644_examples() {
             ScimType::InvalidPath,
         ),
         // §3.5.2.2: "If "path" is unspecified, the operation fails with … "noTarget"."
-        both_err(
-            "3.5.2.2 remove without path",
-            USER,
-            user(),
-            json!([{"op": "remove"}]),
-            ScimType::NoTarget,
-        ),
+        both_err("3.5.2.2 remove without path", USER, user(), json!([{"op": "remove"}]), ScimType::NoTarget),
         // §3.5.2.2: removing a required attribute is "mutability".
         both_err(
             "3.5.2.2 remove required userName",
@@ -499,10 +438,7 @@ fn idp_shapes() {
             USER,
             user(),
             json!([{"op": "Add", "path": "title", "value": "Guide"}, {"op": "Remove", "path": "name.givenName"}]),
-            State(merged(
-                user(),
-                json!({"title": "Guide", "name": {"givenName": null}}),
-            )),
+            State(merged(user(), json!({"title": "Guide", "name": {"givenName": null}}))),
             Error(ScimType::InvalidSyntax),
         ),
         // 2. String booleans (Entra).
@@ -584,10 +520,7 @@ fn idp_shapes() {
             USER,
             enterprise_user(),
             json!([{"op": "add", "value": {ENTERPRISE_USER_URN: {"Department": "x"}}}]),
-            merged(
-                enterprise_user(),
-                json!({ENTERPRISE_USER_URN: {"department": "x"}}),
-            ),
+            merged(enterprise_user(), json!({ENTERPRISE_USER_URN: {"department": "x"}})),
         ),
         // 4. Entra legacy member removal by value list.
         case(
@@ -595,10 +528,7 @@ fn idp_shapes() {
             GROUP,
             group_with_entra.clone(),
             json!([{"op": "Remove", "path": "members", "value": [{"value": entra_member}]}]),
-            State(merged(
-                group(),
-                json!({"members": [{"value": BABS, "display": "Babs Jensen"}, {"value": MANDY}]}),
-            )),
+            State(merged(group(), json!({"members": [{"value": BABS, "display": "Babs Jensen"}, {"value": MANDY}]}))),
             Error(ScimType::InvalidSyntax),
         ),
         case(
@@ -606,10 +536,7 @@ fn idp_shapes() {
             GROUP,
             group_with_entra.clone(),
             json!([{"op": "remove", "path": "members", "value": [{"value": entra_member}, {"value": MANDY}]}]),
-            State(merged(
-                group(),
-                json!({"members": [{"value": BABS, "display": "Babs Jensen"}]}),
-            )),
+            State(merged(group(), json!({"members": [{"value": BABS, "display": "Babs Jensen"}]}))),
             Error(ScimType::InvalidValue),
         ),
         case(
@@ -628,10 +555,7 @@ fn idp_shapes() {
             json!([{"op": "Add", "path": "members", "value": [
                 {"$ref": null, "value": entra_member}, {"$ref": null, "value": BABS}
             ]}]),
-            State(merged(
-                group(),
-                json!({"members": [{"value": entra_member}, {"value": BABS}]}),
-            )),
+            State(merged(group(), json!({"members": [{"value": entra_member}, {"value": BABS}]}))),
             Error(ScimType::InvalidSyntax),
         ),
         both(
@@ -639,10 +563,7 @@ fn idp_shapes() {
             GROUP,
             merged(group(), json!({"members": null})),
             json!([{"op": "add", "path": "members", "value": [{"$ref": null, "value": entra_member, "type": "User"}]}]),
-            merged(
-                group(),
-                json!({"members": [{"value": entra_member, "type": "User"}]}),
-            ),
+            merged(group(), json!({"members": [{"value": entra_member, "type": "User"}]})),
         ),
         // 6. Okta.
         both(
@@ -668,10 +589,7 @@ fn idp_shapes() {
                 {"op": "remove", "path": format!("members[value eq \"{MANDY}\"]")},
                 {"op": "add", "path": "members", "value": [{"value": JAMES, "display": "James Smith"}]}
             ]),
-            merged(
-                group(),
-                json!({"members": [{"value": BABS, "display": "Babs Jensen"}, {"value": JAMES}]}),
-            ),
+            merged(group(), json!({"members": [{"value": BABS, "display": "Babs Jensen"}, {"value": JAMES}]})),
         ),
         both(
             "Okta full resync",
@@ -741,10 +659,7 @@ fn idp_shapes() {
             USER,
             bare_user(),
             json!([{"op": "add", "path": "emails[type eq \"work\"].value", "value": "alice@example.com"}]),
-            State(merged(
-                bare_user(),
-                json!({"emails": [{"type": "work", "value": "alice@example.com"}]}),
-            )),
+            State(merged(bare_user(), json!({"emails": [{"type": "work", "value": "alice@example.com"}]}))),
             Error(ScimType::NoTarget),
         ),
         case(
@@ -783,33 +698,21 @@ fn idp_shapes() {
             enterprise_user(),
             json!([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
                     "value": {"value": "m-42"}}]),
-            merged(
-                enterprise_user(),
-                json!({ENTERPRISE_USER_URN: {"manager": {"value": "m-42"}}}),
-            ),
+            merged(enterprise_user(), json!({ENTERPRISE_USER_URN: {"manager": {"value": "m-42"}}})),
         ),
         both(
             "remove manager",
             USER,
             enterprise_user(),
             json!([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]),
-            merged(
-                enterprise_user(),
-                json!({ENTERPRISE_USER_URN: {"manager": null}}),
-            ),
+            merged(enterprise_user(), json!({ENTERPRISE_USER_URN: {"manager": null}})),
         ),
         both(
             "remove the last extension attribute drops the extension",
             USER,
-            merged(
-                enterprise_user(),
-                json!({ENTERPRISE_USER_URN: {"manager": null}}),
-            ),
+            merged(enterprise_user(), json!({ENTERPRISE_USER_URN: {"manager": null}})),
             json!([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"}]),
-            merged(
-                enterprise_user(),
-                json!({"schemas": [USER_URN], ENTERPRISE_USER_URN: null}),
-            ),
+            merged(enterprise_user(), json!({"schemas": [USER_URN], ENTERPRISE_USER_URN: null})),
         ),
         both(
             "remove a manager that is not there",
@@ -826,10 +729,7 @@ fn idp_shapes() {
             json!([{"op": "add", "path": "members", "value": [
                 {"value": BABS, "display": "Babs", "type": "User", "$ref": null, "primary": true, "extra": 1}
             ]}]),
-            State(merged(
-                group(),
-                json!({"members": [{"value": BABS, "type": "User"}]}),
-            )),
+            State(merged(group(), json!({"members": [{"value": BABS, "type": "User"}]}))),
             Error(ScimType::InvalidSyntax),
         ),
     ]);
@@ -876,10 +776,7 @@ fn paths() {
             USER,
             bare_user(),
             json!([{"op": "add", "path": "emails", "value": {"Value": "a@example.com", "TYPE": "home", "Primary": true}}]),
-            merged(
-                bare_user(),
-                json!({"emails": [{"value": "a@example.com", "type": "home", "primary": true}]}),
-            ),
+            merged(bare_user(), json!({"emails": [{"value": "a@example.com", "type": "home", "primary": true}]})),
         ),
         both(
             "fully qualified core attribute",
@@ -893,20 +790,14 @@ fn paths() {
             USER,
             enterprise_user(),
             json!([{"op": "replace", "path": ENTERPRISE_USER_URN, "value": {"costCenter": "4130"}}]),
-            merged(
-                enterprise_user(),
-                json!({ENTERPRISE_USER_URN: {"costCenter": "4130"}}),
-            ),
+            merged(enterprise_user(), json!({ENTERPRISE_USER_URN: {"costCenter": "4130"}})),
         ),
         both(
             "extension URN as path, remove",
             USER,
             enterprise_user(),
             json!([{"op": "remove", "path": ENTERPRISE_USER_URN}]),
-            merged(
-                enterprise_user(),
-                json!({"schemas": [USER_URN], ENTERPRISE_USER_URN: null}),
-            ),
+            merged(enterprise_user(), json!({"schemas": [USER_URN], ENTERPRISE_USER_URN: null})),
         ),
         both(
             "manager.value path",
@@ -1103,13 +994,7 @@ fn mutability() {
             json!([{"op": "replace", "value": {"userName": null}}]),
             ScimType::Mutability,
         ),
-        both_err(
-            "remove password",
-            USER,
-            user(),
-            json!([{"op": "remove", "path": "password"}]),
-            ScimType::Mutability,
-        ),
+        both_err("remove password", USER, user(), json!([{"op": "remove", "path": "password"}]), ScimType::Mutability),
     ]);
 }
 
@@ -1153,30 +1038,21 @@ fn values() {
             USER,
             user(),
             json!([{"op": "replace", "path": "name", "value": {"givenName": null, "middleName": "Q"}}]),
-            merged(
-                user(),
-                json!({"name": {"givenName": null, "middleName": "Q"}}),
-            ),
+            merged(user(), json!({"name": {"givenName": null, "middleName": "Q"}})),
         ),
         both(
             "complex replace merges",
             USER,
             user(),
             json!([{"op": "replace", "path": "name", "value": {"formatted": "Ms. Barbara J Jensen III"}}]),
-            merged(
-                user(),
-                json!({"name": {"formatted": "Ms. Barbara J Jensen III"}}),
-            ),
+            merged(user(), json!({"name": {"formatted": "Ms. Barbara J Jensen III"}})),
         ),
         both(
             "add a single object to a multi-valued attribute",
             USER,
             user(),
             json!([{"op": "add", "path": "phoneNumbers", "value": {"value": "555-555-8377", "type": "work"}}]),
-            merged(
-                user(),
-                json!({"phoneNumbers": [{"value": "555-555-8377", "type": "work"}]}),
-            ),
+            merged(user(), json!({"phoneNumbers": [{"value": "555-555-8377", "type": "work"}]})),
         ),
         both(
             "primary true resets the other primary",
@@ -1215,10 +1091,7 @@ fn values() {
         both(
             "remove the last value removes the attribute",
             USER,
-            merged(
-                user(),
-                json!({"emails": [{"value": "a@example.com", "type": "work"}]}),
-            ),
+            merged(user(), json!({"emails": [{"value": "a@example.com", "type": "work"}]})),
             json!([{"op": "remove", "path": "emails[type eq \"work\"]"}]),
             merged(user(), json!({"emails": null})),
         ),
@@ -1248,13 +1121,7 @@ fn values() {
             State(group()),
             Error(ScimType::NoTarget),
         ),
-        both(
-            "remove of an unassigned attribute",
-            USER,
-            user(),
-            json!([{"op": "remove", "path": "nickName"}]),
-            user(),
-        ),
+        both("remove of an unassigned attribute", USER, user(), json!([{"op": "remove", "path": "nickName"}]), user()),
         case(
             "number for a string attribute",
             USER,
@@ -1305,10 +1172,7 @@ fn values() {
             USER,
             bare_user(),
             json!([{"op": "add", "path": "emails", "value": ["a@example.com"]}]),
-            State(merged(
-                bare_user(),
-                json!({"emails": [{"value": "a@example.com"}]}),
-            )),
+            State(merged(bare_user(), json!({"emails": [{"value": "a@example.com"}]}))),
             Error(ScimType::InvalidValue),
         ),
         both(
@@ -1331,70 +1195,26 @@ fn values() {
 #[test]
 fn password_is_taken_out() {
     for (ops, leniency) in [
-        (
-            json!([{"op": "replace", "path": "password", "value": "t1meMa$heen"}]),
-            STRICT,
-        ),
-        (
-            json!([{"op": "replace", "value": {"password": "t1meMa$heen"}}]),
-            STRICT,
-        ),
-        (
-            json!([{"op": "Add", "path": "PASSWORD", "value": "t1meMa$heen"}]),
-            LENIENT,
-        ),
+        (json!([{"op": "replace", "path": "password", "value": "t1meMa$heen"}]), STRICT),
+        (json!([{"op": "replace", "value": {"password": "t1meMa$heen"}}]), STRICT),
+        (json!([{"op": "Add", "path": "PASSWORD", "value": "t1meMa$heen"}]), LENIENT),
     ] {
         let (v, out) = run(USER, &user(), &ops, leniency).unwrap();
         assert_eq!(v, user(), "the password never lands in the resource");
-        assert_eq!(
-            out,
-            PatchOutcome {
-                changed: true,
-                password: Some("t1meMa$heen".to_owned())
-            }
-        );
+        assert_eq!(out, PatchOutcome { changed: true, password: Some("t1meMa$heen".to_owned()) });
     }
-    let r = run(
-        USER,
-        &user(),
-        &json!([{"op": "replace", "path": "password", "value": 5}]),
-        STRICT,
-    );
+    let r = run(USER, &user(), &json!([{"op": "replace", "path": "password", "value": 5}]), STRICT);
     assert_eq!(scim_type(r), Some(ScimType::InvalidValue));
 }
 
 #[test]
 fn changed_flag() {
-    let (_, out) = run(
-        GROUP,
-        &group(),
-        &json!([{"op": "add", "path": "members", "value": [{"value": BABS}]}]),
-        STRICT,
-    )
-    .unwrap();
-    assert_eq!(
-        out,
-        PatchOutcome {
-            changed: false,
-            password: None
-        },
-        "duplicate member add is a no-op"
-    );
-    let (_, out) = run(
-        USER,
-        &user(),
-        &json!([{"op": "replace", "path": "active", "value": true}]),
-        STRICT,
-    )
-    .unwrap();
+    let (_, out) =
+        run(GROUP, &group(), &json!([{"op": "add", "path": "members", "value": [{"value": BABS}]}]), STRICT).unwrap();
+    assert_eq!(out, PatchOutcome { changed: false, password: None }, "duplicate member add is a no-op");
+    let (_, out) = run(USER, &user(), &json!([{"op": "replace", "path": "active", "value": true}]), STRICT).unwrap();
     assert!(!out.changed, "same value");
-    let (_, out) = run(
-        USER,
-        &user(),
-        &json!([{"op": "replace", "path": "active", "value": false}]),
-        STRICT,
-    )
-    .unwrap();
+    let (_, out) = run(USER, &user(), &json!([{"op": "replace", "path": "active", "value": false}]), STRICT).unwrap();
     assert!(out.changed);
 }
 
@@ -1418,58 +1238,27 @@ fn atomicity_when_used_as_documented() {
     assert_eq!(err.scim_type(), Some(ScimType::Mutability));
     assert!(err.to_string().starts_with("Operations[2]:"), "{err}");
     assert_eq!(stored, user(), "the caller's resource is untouched");
-    assert_ne!(
-        candidate, stored,
-        "the clone is partly patched, which is why it is discarded"
-    );
-    assert!(
-        candidate.get("title").is_none(),
-        "operations after the failing one do not run"
-    );
+    assert_ne!(candidate, stored, "the clone is partly patched, which is why it is discarded");
+    assert!(candidate.get("title").is_none(), "operations after the failing one do not run");
 }
 
 #[test]
 fn parse_request_errors() {
     let bad = |b: Value| parse_request(&b, LENIENT).unwrap_err().scim_type();
     assert_eq!(bad(json!([])), Some(ScimType::InvalidSyntax));
-    assert_eq!(
-        bad(json!({"Operations": [{"op": "add", "value": {}}]})),
-        Some(ScimType::InvalidSyntax)
-    );
+    assert_eq!(bad(json!({"Operations": [{"op": "add", "value": {}}]})), Some(ScimType::InvalidSyntax));
     assert_eq!(
         bad(json!({"schemas": [USER_URN], "Operations": [{"op": "add", "value": {}}]})),
         Some(ScimType::InvalidSyntax)
     );
     assert_eq!(bad(body(json!([]))), Some(ScimType::InvalidSyntax));
-    assert_eq!(
-        bad(body(json!({"op": "add"}))),
-        Some(ScimType::InvalidSyntax)
-    );
+    assert_eq!(bad(body(json!({"op": "add"}))), Some(ScimType::InvalidSyntax));
     assert_eq!(bad(body(json!([5]))), Some(ScimType::InvalidSyntax));
-    assert_eq!(
-        bad(body(json!([{"path": "title", "value": "x"}]))),
-        Some(ScimType::InvalidSyntax)
-    );
-    assert_eq!(
-        bad(body(
-            json!([{"op": "frobnicate", "path": "title", "value": "x"}])
-        )),
-        Some(ScimType::InvalidSyntax)
-    );
-    assert_eq!(
-        bad(body(json!([{"op": "add", "path": "title"}]))),
-        Some(ScimType::InvalidValue)
-    );
-    assert_eq!(
-        bad(body(json!([{"op": "replace", "path": "title"}]))),
-        Some(ScimType::InvalidValue)
-    );
-    assert_eq!(
-        bad(body(
-            json!([{"op": "add", "path": "emails[", "value": "x"}])
-        )),
-        Some(ScimType::InvalidPath)
-    );
+    assert_eq!(bad(body(json!([{"path": "title", "value": "x"}]))), Some(ScimType::InvalidSyntax));
+    assert_eq!(bad(body(json!([{"op": "frobnicate", "path": "title", "value": "x"}]))), Some(ScimType::InvalidSyntax));
+    assert_eq!(bad(body(json!([{"op": "add", "path": "title"}]))), Some(ScimType::InvalidValue));
+    assert_eq!(bad(body(json!([{"op": "replace", "path": "title"}]))), Some(ScimType::InvalidValue));
+    assert_eq!(bad(body(json!([{"op": "add", "path": "emails[", "value": "x"}]))), Some(ScimType::InvalidPath));
     // Member names are case-insensitive (RFC 7643 §2.1); the PatchOp URN too.
     let ops = parse_request(
         &json!({"SCHEMAS": [PATCH_OP_URN.to_uppercase()], "operations": [{"OP": "add", "PATH": "title", "VALUE": "x"}]}),
@@ -1483,28 +1272,16 @@ fn parse_request_errors() {
     let ops = parse_request(&body(json!([{"op": "remove"}])), STRICT).unwrap();
     assert_eq!(ops[0].path, None);
     // The error names the failing operation.
-    let e = parse_request(
-        &body(json!([{"op": "add", "path": "title", "value": "x"}, {"op": "nope"}])),
-        STRICT,
-    )
-    .unwrap_err();
+    let e = parse_request(&body(json!([{"op": "add", "path": "title", "value": "x"}, {"op": "nope"}])), STRICT)
+        .unwrap_err();
     assert!(e.to_string().starts_with("Operations[1]:"), "{e}");
 }
 
 #[test]
 fn resource_must_be_an_object() {
-    let ops = parse_request(
-        &body(json!([{"op": "add", "path": "title", "value": "x"}])),
-        STRICT,
-    )
-    .unwrap();
+    let ops = parse_request(&body(json!([{"op": "add", "path": "title", "value": "x"}])), STRICT).unwrap();
     let mut v = json!([1]);
-    assert_eq!(
-        apply(&mut v, &ops, USER.def(), STRICT)
-            .unwrap_err()
-            .status(),
-        500
-    );
+    assert_eq!(apply(&mut v, &ops, USER.def(), STRICT).unwrap_err().status(), 500);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1597,8 +1374,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 24, 4, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((key.clone(), inner), 0..4)
-                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            prop::collection::vec((key.clone(), inner), 0..4).prop_map(|kv| Value::Object(kv.into_iter().collect())),
         ]
     })
 }

@@ -1,0 +1,457 @@
+//! Running checks: selection (profile, `--only`, `--skip`), the per-check context, discovery fetched once and
+//! shared, bounded concurrency, progress callbacks, cleanup, and assembling the report.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use parking_lot::Mutex;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::check::{Check, Level, Outcome, Step, fail, skip};
+use crate::http::{Client, HttpError, Recorder, Request, Response};
+use crate::report::{CheckResult, DeviationNote, Report, Status};
+use crate::target::Target;
+
+/// A conformance profile: which checks run and at which level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Every check at the level its RFC sentence states.
+    Rfc,
+    /// What identity providers in general rely on (checks tagged `interop`).
+    Interop,
+    /// What Okta's SCIM client relies on (checks tagged `okta`).
+    Okta,
+    /// What Microsoft Entra ID's SCIM client relies on (checks tagged `entra`).
+    Entra,
+}
+
+impl Profile {
+    /// All profiles, for help texts.
+    pub const ALL: [Profile; 4] = [Profile::Rfc, Profile::Interop, Profile::Okta, Profile::Entra];
+
+    /// The profile's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Rfc => "rfc",
+            Profile::Interop => "interop",
+            Profile::Okta => "okta",
+            Profile::Entra => "entra",
+        }
+    }
+
+    /// Whether the profile includes the check, and at which level. An IdP profile raises a SHOULD to MUST when the
+    /// check is tagged `<profile>-must`: that IdP's client breaks without the behaviour, whatever the RFC's keyword.
+    pub fn level_of(self, check: &Check) -> Option<Level> {
+        if self == Profile::Rfc {
+            return Some(check.level);
+        }
+        let tag = self.as_str();
+        if !check.tags.contains(&tag) {
+            return None;
+        }
+        let must_tag = format!("{tag}-must");
+        Some(if check.tags.iter().any(|t| *t == must_tag) { Level::Must } else { check.level })
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown profile {s:?} (expected one of rfc, interop, okta, entra)"))
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Profile.
+    pub profile: Profile,
+    /// Run only checks matching one of these selectors (id, id prefix, section or tag); all when empty.
+    pub only: Vec<String>,
+    /// Leave out checks matching one of these selectors.
+    pub skip: Vec<String>,
+    /// Checks in flight at once.
+    pub concurrency: usize,
+    /// Timeout of each HTTP request.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            profile: Profile::Rfc,
+            only: Vec::new(),
+            skip: Vec::new(),
+            concurrency: 8,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a run could not happen at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No HTTP response from the target (exit code 3).
+    #[error("target unreachable: {0}")]
+    Unreachable(String),
+    /// The client could not be built (exit code 2).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Progress events, in the order they happen.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// The run starts with this many checks.
+    Started {
+        /// Number of selected checks.
+        total: usize,
+    },
+    /// A check finished.
+    Finished {
+        /// Its result.
+        result: &'a CheckResult,
+        /// Checks finished so far, including this one.
+        done: usize,
+        /// Number of selected checks.
+        total: usize,
+    },
+}
+
+/// The checks selected by the options, with their effective level, in declaration order.
+pub fn select(checks: &[Check], opts: &Options) -> Vec<(Check, Level)> {
+    checks
+        .iter()
+        .filter(|c| opts.only.is_empty() || opts.only.iter().any(|s| c.matches(s)))
+        .filter(|c| !opts.skip.iter().any(|s| c.matches(s)))
+        .filter_map(|c| opts.profile.level_of(c).map(|l| (*c, l)))
+        .collect()
+}
+
+/// The discovery documents, fetched once per run and shared by every check.
+#[derive(Debug, Default, Clone)]
+pub struct Discovery {
+    /// `/ServiceProviderConfig` body, when it answered 200 with JSON.
+    pub spc: Option<Value>,
+    /// `/ResourceTypes` body, when it answered 200 with JSON.
+    pub resource_types: Option<Value>,
+    /// `/Schemas` body, when it answered 200 with JSON.
+    pub schemas: Option<Value>,
+}
+
+impl Discovery {
+    /// Fetches the three discovery documents. Only a transport failure on the first one is an error: a target that
+    /// answers anything at all is reachable, and the discovery checks judge the answers.
+    pub async fn fetch(client: &Client) -> Result<Self, HttpError> {
+        let log = Recorder::new();
+        let get = |path: &'static str| {
+            let log = &log;
+            async move { client.send(Request::new(Method::GET, path), log).await }
+        };
+        let ok_json = |r: Response| if r.status == 200 { r.json() } else { None };
+        let spc = get("/ServiceProviderConfig").await?;
+        let resource_types = get("/ResourceTypes").await.ok().and_then(ok_json);
+        let schemas = get("/Schemas").await.ok().and_then(ok_json);
+        Ok(Discovery { spc: ok_json(spc), resource_types, schemas })
+    }
+
+    /// `supported` of a ServiceProviderConfig feature (`patch`, `bulk`, `filter`, `sort`, `etag`, …).
+    pub fn supported(&self, feature: &str) -> Option<bool> {
+        self.spc.as_ref()?.get(feature)?.get("supported")?.as_bool()
+    }
+
+    /// Skips unless the feature is advertised: RFC 7644 §4 makes ServiceProviderConfig the way to discover support,
+    /// so a feature that is not advertised is not tested (one that is advertised but broken fails).
+    pub fn require(&self, feature: &str) -> Step {
+        match self.supported(feature) {
+            Some(true) => Ok(()),
+            Some(false) => Err(skip(format!("ServiceProviderConfig advertises {feature}.supported = false"))),
+            None => Err(skip(format!("ServiceProviderConfig does not advertise {feature}.supported"))),
+        }
+    }
+
+    /// Whether RFC 9865 cursor pagination is advertised (`pagination.cursor`).
+    pub fn cursor(&self) -> bool {
+        self.spc
+            .as_ref()
+            .and_then(|s| s.get("pagination"))
+            .and_then(|p| p.get("cursor"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// `bulk.maxOperations`.
+    pub fn bulk_max_operations(&self) -> Option<u64> {
+        self.spc.as_ref()?.get("bulk")?.get("maxOperations")?.as_u64()
+    }
+
+    /// Whether a resource type with this endpoint (`/Groups`) is listed in `/ResourceTypes` (true when the list could
+    /// not be read, so that a broken discovery document does not hide failures of the resource checks).
+    pub fn has_endpoint(&self, endpoint: &str) -> bool {
+        let Some(rts) = self.resource_types.as_ref().and_then(|r| r.get("Resources")).and_then(Value::as_array) else {
+            return true;
+        };
+        rts.iter()
+            .any(|rt| rt.get("endpoint").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(endpoint)))
+    }
+}
+
+/// Everything a check body can use: the recording client, the shared discovery documents, unique names and cleanup.
+pub struct Ctx {
+    client: Client,
+    /// Discovery documents fetched once for the run.
+    pub discovery: Arc<Discovery>,
+    log: Recorder,
+    cleanup: Mutex<Vec<String>>,
+    prefix: String,
+    seq: AtomicUsize,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+/// The SCIM core User schema URN.
+pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The SCIM core Group schema URN.
+pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+impl Ctx {
+    /// A context for one check. `prefix` must be unique in the run and across runs against the same target; every
+    /// name the check creates starts with it, so checks can filter on their own data while others run.
+    pub fn new(client: Client, discovery: Arc<Discovery>, prefix: String) -> Self {
+        Ctx {
+            client,
+            discovery,
+            log: Recorder::new(),
+            cleanup: Mutex::new(Vec::new()),
+            prefix,
+            seq: AtomicUsize::new(0),
+        }
+    }
+
+    /// The SCIM base URL.
+    pub fn base(&self) -> &str {
+        self.client.base()
+    }
+
+    /// The prefix of every name this check creates.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A fresh unique name starting with the check's prefix.
+    pub fn unique(&self, label: &str) -> String {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}-{label}", self.prefix)
+    }
+
+    /// Sends a request; a transport failure becomes a check failure.
+    pub async fn send(&self, req: Request) -> Step<Response> {
+        self.client.send(req, &self.log).await.map_err(|e| fail("an HTTP response", format!("no response: {e}")))
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Step<Response> {
+        self.send(Request::new(Method::GET, path)).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Step<Response> {
+        self.send(Request::new(Method::POST, path).json(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> Step<Response> {
+        self.send(Request::new(Method::PUT, path).json(body)).await
+    }
+
+    /// `PATCH path` with a PatchOp body built from `operations`.
+    pub async fn patch(&self, path: &str, operations: Value) -> Step<Response> {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+        self.send(Request::new(Method::PATCH, path).json(&body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Step<Response> {
+        self.send(Request::new(Method::DELETE, path)).await
+    }
+
+    /// `GET {endpoint}?filter=…` (plus extra query parameters), expecting a 200 ListResponse; returns its body.
+    pub async fn list(&self, endpoint: &str, filter: &str, extra: &str) -> Step<Value> {
+        let mut path = format!("{endpoint}?filter={}", crate::http::encode(filter));
+        if !extra.is_empty() {
+            path.push('&');
+            path.push_str(extra);
+        }
+        let r = self.get(&path).await?;
+        expect_status(&r, 200, "a 200 ListResponse")?;
+        json_body(&r)
+    }
+
+    /// Registers a resource (path relative to the base URL, or absolute) to delete when the check ends.
+    pub fn cleanup_later(&self, path: impl Into<String>) {
+        self.cleanup.lock().push(path.into());
+    }
+
+    /// A minimal valid User with a unique userName.
+    pub fn user_body(&self, label: &str) -> Value {
+        json!({"schemas": [USER_URN], "userName": self.unique(label)})
+    }
+
+    /// Creates a resource at `endpoint`, expecting 201 with an `id`; registers it for cleanup and returns it.
+    pub async fn create(&self, endpoint: &str, body: &Value) -> Step<Value> {
+        let r = self.post(endpoint, body).await?;
+        expect_status(&r, 201, &format!("setup: POST {endpoint} answers 201 Created"))?;
+        let v = json_body(&r)?;
+        let id = str_at(&v, "id").ok_or_else(|| fail("setup: the created resource has an \"id\"", r.describe()))?;
+        self.cleanup_later(format!("{endpoint}/{id}"));
+        Ok(v)
+    }
+
+    /// Creates a User from `user_body(label)` merged with `extra` (an object).
+    pub async fn create_user(&self, label: &str, extra: Value) -> Step<Value> {
+        let mut body = self.user_body(label);
+        merge(&mut body, extra);
+        self.create("/Users", &body).await
+    }
+
+    /// Creates a Group with a unique displayName merged with `extra`.
+    pub async fn create_group(&self, label: &str, extra: Value) -> Step<Value> {
+        let mut body = json!({"schemas": [GROUP_URN], "displayName": self.unique(label)});
+        merge(&mut body, extra);
+        self.create("/Groups", &body).await
+    }
+
+    /// Deletes what the check registered, newest first (groups referencing users go before the users). Failures
+    /// are ignored: the resource may already be gone, and cleanup must not change the verdict.
+    async fn run_cleanup(&self) {
+        let paths: Vec<String> = std::mem::take(&mut *self.cleanup.lock());
+        let scratch = Recorder::new();
+        for p in paths.into_iter().rev() {
+            let _ = self.client.send(Request::new(Method::DELETE, p), &scratch).await;
+        }
+    }
+}
+
+/// Fails unless the response has this status.
+pub fn expect_status(r: &Response, status: u16, expected: &str) -> Step {
+    if r.status == status {
+        Ok(())
+    } else {
+        Err(fail(format!("{expected} (HTTP {status})"), format!("{}: {}", r.label(), r.describe())))
+    }
+}
+
+/// The response body as JSON, or a failure saying it is not.
+pub fn json_body(r: &Response) -> Step<Value> {
+    r.json().ok_or_else(|| fail("a JSON body", format!("{}: {}", r.label(), r.describe())))
+}
+
+/// A string attribute by case-insensitive name (RFC 7643 §2.1: attribute names are case insensitive).
+pub fn str_at<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    get_ci(v, name).and_then(Value::as_str)
+}
+
+/// An attribute by case-insensitive name.
+pub fn get_ci<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+}
+
+/// An attribute by a dotted, case-insensitive path (`meta.location`, `name.familyName`).
+pub fn path_at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |cur, seg| get_ci(cur, seg))
+}
+
+/// Shallow-merges the members of `extra` into `body`.
+pub fn merge(body: &mut Value, extra: Value) {
+    if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+        b.extend(e);
+    }
+}
+
+/// Runs the selected checks against the target and returns the report.
+pub async fn run(
+    target: &Target,
+    checks: &[Check],
+    opts: &Options,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<Report, RunError> {
+    let started_at = chrono::Utc::now();
+    let clock = Instant::now();
+    let client = Client::new(&target.scim_url, target.token.as_deref(), opts.timeout)
+        .map_err(|e| RunError::Config(e.to_string()))?;
+    let discovery = Arc::new(Discovery::fetch(&client).await.map_err(|e| RunError::Unreachable(e.to_string()))?);
+    let selected = select(checks, opts);
+    let total = selected.len();
+    progress(Progress::Started { total });
+    // One random component per run keeps names unique across runs against the same long-lived target.
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let run_id = &run_id[..8];
+    let done = AtomicUsize::new(0);
+    let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(selected.into_iter().enumerate())
+        .map(|(i, (check, level))| {
+            let ctx = Ctx::new(client.clone(), discovery.clone(), format!("idc{run_id}c{i}"));
+            let done = &done;
+            async move {
+                let result = run_one(&check, level, &ctx, target).await;
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(Progress::Finished { result: &result, done: n, total });
+                (i, result)
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    let results: Vec<CheckResult> = results.into_iter().map(|(_, r)| r).collect();
+    Ok(Report::new(target, opts.profile, started_at, clock.elapsed(), results))
+}
+
+async fn run_one(check: &Check, level: Level, ctx: &Ctx, target: &Target) -> CheckResult {
+    let started = Instant::now();
+    let outcome = match (check.run)(ctx).await {
+        Ok(()) => Outcome::Pass,
+        Err(o) => o,
+    };
+    ctx.run_cleanup().await;
+    let exchanges = ctx.log.take();
+    let (status, message, expected, actual) = match &outcome {
+        Outcome::Pass => (Status::Pass, "passed".to_owned(), None, None),
+        Outcome::Fail { expected, actual } => {
+            let status = if level == Level::Must { Status::Fail } else { Status::Warn };
+            (status, format!("expected {expected}; got {actual}"), Some(expected.clone()), Some(actual.clone()))
+        }
+        Outcome::Skip { reason } => (Status::Skip, reason.clone(), None, None),
+    };
+    let deviation = target.deviation(check.id).map(|d| DeviationNote {
+        reason: d.reason.clone(),
+        still_fails: matches!(status, Status::Fail | Status::Warn),
+    });
+    CheckResult {
+        id: check.id.to_owned(),
+        title: check.title.to_owned(),
+        section: check.section().to_owned(),
+        spec: check.spec,
+        level,
+        tags: check.tags.iter().map(|t| (*t).to_owned()).collect(),
+        status,
+        message,
+        expected,
+        actual,
+        deviation,
+        // Passing checks keep their report small; the exchanges matter when something has to be explained.
+        exchanges: if status == Status::Pass { Vec::new() } else { exchanges },
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}

@@ -1,0 +1,18 @@
+//! The check suites, one module per protocol.
+
+pub mod scim;
+
+use crate::check::Check;
+
+/// Every check of every suite, in report order.
+pub fn all() -> Vec<Check> {
+    scim::checks()
+}
+
+/// The checks of one suite (`scim`), or `None` for an unknown suite name.
+pub fn suite(name: &str) -> Option<Vec<Check>> {
+    match name {
+        "scim" => Some(scim::checks()),
+        _ => None,
+    }
+}
