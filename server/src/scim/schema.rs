@@ -337,7 +337,8 @@ impl ResourceTypeDef {
 /// Splits `urn:…:attr.sub` into the URN and `attr.sub`. Attribute names never contain `:` (RFC 7643 §2.1), while the
 /// URN may contain dots (`2.0`), so the split is at the last colon.
 pub fn split_urn(path: &str) -> (Option<&str>, &str) {
-    if path.len() > 4 && path[..4].eq_ignore_ascii_case("urn:") {
+    // `get` rather than indexing: client text may put a multi-byte character across byte 4.
+    if path.len() > 4 && path.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
         match path.rfind(':') {
             Some(i) => (Some(&path[..i]), &path[i + 1..]),
             None => (None, path),
@@ -618,5 +619,14 @@ mod tests {
         assert!(rt.resolve_str("employeeNumber").is_none(), "extension attributes need their URN");
         assert!(rt.resolve_str("name.nope").is_none());
         assert!(rt.resolve_str("urn:example:unknown:attr").is_none());
+    }
+
+    #[test]
+    fn client_text_with_multibyte_characters_never_panics() {
+        let rt = ResourceKind::User.def();
+        for path in ["abcé", "éééé", "urn:é", "ur\u{e9}n:x", "日本語の属性", "a.é", ""] {
+            assert!(rt.resolve_str(path).is_none(), "{path}");
+            let _ = split_urn(path);
+        }
     }
 }

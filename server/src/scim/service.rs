@@ -18,7 +18,7 @@ use super::filter::{CompiledFilter, parse_filter};
 use super::patch;
 use super::project::Projection;
 use super::resource;
-use super::schema::{LIST_RESPONSE_URN, ResourceKind};
+use super::schema::{ENTERPRISE_USER_URN, LIST_RESPONSE_URN, ResourceKind};
 use crate::clock::{Clock, format_datetime};
 use crate::store::{
     Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Store, StoreError, TokenRecord,
@@ -272,35 +272,49 @@ impl ScimService {
         v
     }
 
-    /// Renders a resource: the projection of the stored form, plus the attributes derived at read time
-    /// (`meta.location`, a user's `groups`), passed through the same projection so `attributes` and
-    /// `excludedAttributes` apply to them too. The stored form is never copied whole.
+    /// Renders a resource: the projection of the stored form, plus what is derived at read time — `meta.location`,
+    /// a user's `groups` (RFC 7643 §4.1.2), `$ref` of group members (§4.2), `$ref` and `displayName` of a user's
+    /// manager (§4.3) — passed through the same projection so `attributes` and `excludedAttributes` apply to them
+    /// too. The stored form is never copied whole.
     fn render(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, proj: &Projection, base: &str) -> Rendered {
         let location = format!("{base}{}/{}", kind.def().endpoint, e.id());
         let mut body = proj.apply(&e.value);
         let mut derived = Map::new();
         derived.insert("meta".into(), json!({ "location": location }));
-        if kind == ResourceKind::User {
-            if let Some(groups) = st.groups_of(e.id(), base) {
-                derived.insert("groups".into(), groups);
-            }
-        }
-        if let (Value::Object(extra), Some(out)) = (proj.apply(&Value::Object(derived)), body.as_object_mut()) {
-            for (k, v) in extra {
-                match (k.as_str(), v) {
-                    ("schemas" | "id", _) => {}
-                    ("meta", Value::Object(m)) => {
-                        if let Some(Value::Object(meta)) = out.get_mut("meta") {
-                            meta.extend(m);
-                        } else {
-                            out.insert("meta".into(), Value::Object(m));
-                        }
+        match kind {
+            ResourceKind::User => {
+                if let Some(groups) = st.groups_of(e.id(), base) {
+                    derived.insert("groups".into(), groups);
+                }
+                if let Some(mid) = e.value.pointer(MANAGER_VALUE).and_then(Value::as_str) {
+                    let mut manager = json!({ "value": mid, "$ref": format!("{base}/Users/{mid}") });
+                    if let Some(name) = st.get(ResourceKind::User, mid).and_then(|m| m.value.get("displayName")) {
+                        manager["displayName"] = name.clone();
                     }
-                    (_, v) => {
-                        out.insert(k, v);
-                    }
+                    derived.insert(ENTERPRISE_USER_URN.into(), json!({ "manager": manager }));
                 }
             }
+            ResourceKind::Group => {
+                if let Some(Value::Array(members)) = e.value.get("members") {
+                    let with_refs = members
+                        .iter()
+                        .map(|m| {
+                            let mut m = m.clone();
+                            if let (Some(v), Some(t)) = (
+                                m.get("value").and_then(Value::as_str).map(str::to_owned),
+                                m.get("type").and_then(Value::as_str).and_then(ResourceKind::from_name),
+                            ) {
+                                m["$ref"] = Value::from(format!("{base}{}/{v}", t.def().endpoint));
+                            }
+                            m
+                        })
+                        .collect();
+                    derived.insert("members".into(), Value::Array(with_refs));
+                }
+            }
+        }
+        if let (Value::Object(extra), Value::Object(out)) = (proj.apply(&Value::Object(derived)), &mut body) {
+            merge_derived(out, extra);
         }
         Rendered { body, version: e.version().to_owned(), location }
     }
@@ -817,6 +831,23 @@ impl ScimService {
         let st = dir.state.read();
         st.get(ResourceKind::Group, id).ok_or_else(|| not_found(ResourceKind::Group, id))?;
         st.logo(id).cloned().ok_or_else(|| ScimError::NotFound(format!("group {id:?} has no logo")))
+    }
+}
+
+const MANAGER_VALUE: &str = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager/value";
+
+/// Merges projected derived attributes into a rendered resource: objects merge key by key, anything else replaces.
+fn merge_derived(out: &mut Map<String, Value>, extra: Map<String, Value>) {
+    for (k, v) in extra {
+        if k == "schemas" || k == "id" {
+            continue;
+        }
+        match (out.get_mut(&k), v) {
+            (Some(Value::Object(into)), Value::Object(from)) => merge_derived(into, from),
+            (_, v) => {
+                out.insert(k, v);
+            }
+        }
     }
 }
 

@@ -95,6 +95,18 @@ async fn enterprise_extension_and_manager() {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body[ext]["employeeNumber"], "42");
     assert_eq!(r.body[ext]["manager"]["value"], id(&boss));
+    // RFC 7643 §4.3: manager.$ref and the read-only manager.displayName are derived on output.
+    assert_eq!(r.body[ext]["manager"]["$ref"], format!("{}/Users/{}", c.base, id(&boss)));
+    let boss_id = id(&boss);
+    c.patch(
+        &format!("/Users/{boss_id}"),
+        &crate::support::patch_op(json!([{"op": "add", "path": "displayName", "value": "The Boss"}])),
+    )
+    .await;
+    let worker = c.get(&format!("/Users/{}", id(&r.body))).await.body;
+    assert_eq!(worker[ext]["manager"]["displayName"], "The Boss");
+    let only = c.get(&format!("/Users/{}?attributes=userName", id(&r.body))).await.body;
+    assert!(only.get(ext).is_none(), "derived attributes follow the projection: {only}");
     assert!(r.body["schemas"].as_array().is_some_and(|s| s.iter().any(|x| x == ext)));
 }
 

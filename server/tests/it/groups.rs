@@ -10,6 +10,7 @@ async fn users_groups_lists_direct_and_indirect_memberships() {
     let outer = c.group("outer", &[&inner]).await;
     assert_eq!(outer["members"][0]["type"], "Group");
     assert_eq!(outer["members"][0]["display"], "inner");
+    assert_eq!(outer["members"][0]["$ref"], format!("{}/Groups/{inner}", c.base));
     let user = c.get(&format!("/Users/{u}")).await.body;
     let groups = user["groups"].as_array().cloned().unwrap_or_default();
     assert_eq!(groups.len(), 2, "{user}");

@@ -11,5 +11,6 @@ mod groups;
 mod pagination;
 mod patch;
 mod persistence;
+mod robustness;
 mod search;
 mod snapshots;

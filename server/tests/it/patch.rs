@@ -232,3 +232,31 @@ async fn quirks_table_in_both_modes() {
         }
     }
 }
+
+/// The multi-valued email updates of Entra's provisioning validator: replace and add through value filters, on a
+/// user that has only a work email, with `primary` moved between values.
+#[tokio::test]
+async fn entra_validator_email_sequence() {
+    let c = Client::new().await;
+    let uid = id(&c.user("validator").await);
+    let path = format!("/Users/{uid}");
+    let ops = json!([
+        {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "oren.collins@white.com"},
+        {"op": "add", "path": "emails[type eq \"home\"].value", "value": "angelita@mante.us"},
+        {"op": "add", "path": "emails[type eq \"other\"].value", "value": "yasmine_bins@braun.us"},
+        {"op": "replace", "path": "emails[type eq \"work\"].display", "value": "0TXBC2MOGUI0"},
+        {"op": "replace", "path": "emails[type eq \"home\"].display", "value": "14UDKFEIO3YS"},
+        {"op": "add", "path": "emails[type eq \"work\"].primary", "value": false},
+        {"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true},
+    ]);
+    let u = patched(&c, &path, ops).await;
+    let emails = u["emails"].as_array().cloned().unwrap_or_default();
+    let by_type = |t: &str| emails.iter().find(|e| e["type"] == t).cloned().unwrap_or(Value::Null);
+    assert_eq!(emails.len(), 3, "{u}");
+    assert_eq!(by_type("work")["value"], "oren.collins@white.com");
+    assert_eq!(by_type("work")["display"], "0TXBC2MOGUI0");
+    assert_eq!(by_type("home")["value"], "angelita@mante.us");
+    assert_eq!(by_type("other")["value"], "yasmine_bins@braun.us");
+    assert_eq!(by_type("home")["primary"], true);
+    assert_ne!(by_type("work")["primary"], true, "one primary at most (RFC 7643 §2.4)");
+}
