@@ -3,25 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status};
-
-/// Escapes text for XML content and attribute values; drops characters XML 1.0 cannot represent.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{Report, Status, escape};
 
 /// Renders the report as JUnit XML.
 pub fn render(report: &Report) -> String {

@@ -259,3 +259,22 @@ impl FromStr for Format {
         }
     }
 }
+
+/// Escapes text for XML and HTML content and attribute values (one function serves both: XML's rules are the
+/// stricter); drops characters XML 1.0 cannot represent, so JUnit parsers never choke on a server's response body.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
