@@ -99,3 +99,25 @@ impl FromRequest<AppState> for RawBody {
         Ok(RawBody { content_type, bytes })
     }
 }
+
+/// What handlers need from the request headers, read without copying the header map: the base URL of the SCIM
+/// service (see [`AppState::base_url`]) and the conditional-request headers (RFC 7644 §3.14).
+#[derive(Debug)]
+pub struct ReqMeta {
+    pub base: String,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+}
+
+impl FromRequestParts<AppState> for ReqMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let h = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(ReqMeta {
+            base: state.base_url(&parts.headers),
+            if_match: h(header::IF_MATCH),
+            if_none_match: h(header::IF_NONE_MATCH),
+        })
+    }
+}

@@ -2,14 +2,14 @@
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
 use super::error::{SCIM_JSON, ScimErrorResponse};
-use super::extract::{RawBody, ScimAuth, ScimBody};
+use super::extract::{RawBody, ReqMeta, ScimAuth, ScimBody};
 use crate::scim::error::ScimError;
 use crate::scim::project::Projection;
 use crate::scim::schema::{ResourceKind, SEARCH_REQUEST_URN};
@@ -86,19 +86,15 @@ impl ReadQuery {
     }
 }
 
-fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// `GET /{Users|Groups}`: list with filter, sort and pagination.
 pub async fn list(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, .. }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
     Query(q): Query<ReadQuery>,
 ) -> HResult {
-    let base = s.base_url(&headers);
+    let base = meta.base;
     let body = s.scim.list(&dir, &[kind], &q.params()?, &base)?;
     Ok(scim_json(StatusCode::OK, &body))
 }
@@ -164,11 +160,11 @@ pub async fn search(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, .. }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
     ScimBody(body): ScimBody,
 ) -> HResult {
     let p = search_params(&body, s.config.leniency.strict)?;
-    let base = s.base_url(&headers);
+    let base = meta.base;
     Ok(scim_json(StatusCode::OK, &s.scim.list(&dir, &[kind], &p, &base)?))
 }
 
@@ -176,11 +172,11 @@ pub async fn search(
 pub async fn search_root(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
-    headers: HeaderMap,
+    meta: ReqMeta,
     ScimBody(body): ScimBody,
 ) -> HResult {
     let p = search_params(&body, s.config.leniency.strict)?;
-    let base = s.base_url(&headers);
+    let base = meta.base;
     Ok(scim_json(StatusCode::OK, &s.scim.list(&dir, &ResourceKind::ALL, &p, &base)?))
 }
 
@@ -189,10 +185,10 @@ pub async fn get(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, id }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
     Query(q): Query<ReadQuery>,
 ) -> HResult {
-    if let Some(inm) = header_str(&headers, header::IF_NONE_MATCH) {
+    if let Some(inm) = meta.if_none_match.as_deref() {
         if let Some(v) = s.scim.version_of(&dir, kind, &id) {
             if etag_matches(inm, &v) {
                 let mut r = StatusCode::NOT_MODIFIED.into_response();
@@ -203,7 +199,7 @@ pub async fn get(
             }
         }
     }
-    let base = s.base_url(&headers);
+    let base = meta.base;
     let rendered = s.scim.get(&dir, kind, &id, &q.projection(kind)?, &base)?;
     let mut r = with_resource_headers(scim_json(StatusCode::OK, &rendered.body), &rendered);
     r.headers_mut().remove(header::LOCATION);
@@ -215,11 +211,11 @@ pub async fn create(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, .. }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
     Query(q): Query<ReadQuery>,
     ScimBody(body): ScimBody,
 ) -> HResult {
-    let base = s.base_url(&headers);
+    let base = meta.base;
     let rendered = s.scim.create(&dir, kind, &body, &q.projection(kind)?, &base).await?;
     Ok(with_resource_headers(scim_json(StatusCode::CREATED, &rendered.body), &rendered))
 }
@@ -229,12 +225,12 @@ pub async fn replace(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, id }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
     Query(q): Query<ReadQuery>,
     ScimBody(body): ScimBody,
 ) -> HResult {
-    let base = s.base_url(&headers);
-    let if_match = header_str(&headers, header::IF_MATCH);
+    let base = meta.base;
+    let if_match = meta.if_match.as_deref();
     let rendered = s.scim.replace(&dir, kind, &id, &body, if_match, &q.projection(kind)?, &base).await?;
     Ok(with_resource_headers(scim_json(StatusCode::OK, &rendered.body), &rendered))
 }
@@ -246,12 +242,12 @@ pub async fn patch(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, id }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
     Query(q): Query<ReadQuery>,
     ScimBody(body): ScimBody,
 ) -> HResult {
-    let base = s.base_url(&headers);
-    let if_match = header_str(&headers, header::IF_MATCH);
+    let base = meta.base;
+    let if_match = meta.if_match.as_deref();
     let rendered = s.scim.patch(&dir, kind, &id, &body, if_match, &q.projection(kind)?, &base).await?;
     if kind == ResourceKind::Group && !q.has_projection() {
         let mut r = StatusCode::NO_CONTENT.into_response();
@@ -268,9 +264,9 @@ pub async fn delete(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Target { kind, id }: Target,
-    headers: HeaderMap,
+    meta: ReqMeta,
 ) -> HResult {
-    let if_match = header_str(&headers, header::IF_MATCH);
+    let if_match = meta.if_match.as_deref();
     s.scim.delete(&dir, kind, &id, if_match).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -280,10 +276,10 @@ pub async fn put_logo(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    meta: ReqMeta,
     body: RawBody,
 ) -> HResult {
-    let base = s.base_url(&headers);
+    let base = meta.base;
     let rendered = s.scim.put_logo(&dir, &id, &body.content_type, body.bytes, &base).await?;
     Ok(with_resource_headers(scim_json(StatusCode::OK, &rendered.body), &rendered))
 }
@@ -343,14 +339,14 @@ impl FromRequestParts<AppState> for Target {
 pub async fn bulk(
     State(s): State<AppState>,
     ScimAuth(dir): ScimAuth,
-    headers: HeaderMap,
+    meta: ReqMeta,
     req: axum::extract::Request,
 ) -> HResult {
     let limit = s.config.limits.bulk_max_payload;
     let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
         ScimError::PayloadTooLarge(format!("the bulk request exceeds maxPayloadSize ({limit} bytes, RFC 7644 §3.7.4)"))
     })?;
-    let base = s.base_url(&headers);
+    let base = meta.base;
     let value = super::extract::parse_json(&body)?;
     Ok(scim_json(StatusCode::OK, &s.scim.bulk(&dir, &value, body.len(), &base).await?))
 }

@@ -313,7 +313,15 @@ impl ScimService {
                 }
             }
         }
-        if let (Value::Object(extra), Value::Object(out)) = (proj.apply(&Value::Object(derived)), &mut body) {
+        // The default projection returns every derived attribute as it is, so it can skip the second pass.
+        let extra = if proj.is_default() {
+            derived
+        } else if let Value::Object(m) = proj.apply(&Value::Object(derived)) {
+            m
+        } else {
+            Map::new()
+        };
+        if let Value::Object(out) = &mut body {
             merge_derived(out, extra);
         }
         Rendered { body, version: e.version().to_owned(), location }
