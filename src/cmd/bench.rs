@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::Request;
 use hyper::client::conn::http1::SendRequest;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -58,7 +59,8 @@ struct Target {
     host: String,
     port: u16,
     path: String,
-    auth: String,
+    host_header: HeaderValue,
+    auth: HeaderValue,
 }
 
 impl Target {
@@ -70,7 +72,8 @@ impl Target {
             host: host.to_owned(),
             port: port.parse().context("port")?,
             path: format!("/{}", path.trim_end_matches('/')),
-            auth: format!("Bearer {token}"),
+            host_header: HeaderValue::from_str(hostport).context("host")?,
+            auth: HeaderValue::from_str(&format!("Bearer {token}")).context("token")?,
         })
     }
 
@@ -82,14 +85,20 @@ impl Target {
         Ok(sender)
     }
 
-    fn request(&self, method: &str, path: &str, body: Option<String>) -> anyhow::Result<Request<Full<Bytes>>> {
+    /// The URI of a path below the SCIM base URL.
+    fn uri(&self, path: &str) -> anyhow::Result<Uri> {
+        Ok(format!("{}{path}", self.path).parse()?)
+    }
+
+    /// A request; the URI and headers are prepared beforehand so the timed loop only assembles them.
+    fn request(&self, method: Method, uri: Uri, body: Option<String>) -> anyhow::Result<Request<Full<Bytes>>> {
         let mut b = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.path))
-            .header("host", format!("{}:{}", self.host, self.port))
-            .header("authorization", &self.auth);
+            .uri(uri)
+            .header(header::HOST, self.host_header.clone())
+            .header(header::AUTHORIZATION, self.auth.clone());
         if body.is_some() {
-            b = b.header("content-type", "application/scim+json");
+            b = b.header(header::CONTENT_TYPE, HeaderValue::from_static("application/scim+json"));
         }
         Ok(b.body(Full::new(body.map(Bytes::from).unwrap_or_default()))?)
     }
@@ -139,7 +148,8 @@ async fn load(t: &Arc<Target>, n: usize, prefix: &str) -> anyhow::Result<Vec<Str
                     })
                     .collect();
                 let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
-                let (status, resp) = send(&mut s, t.request("POST", "/Bulk", Some(body.to_string()))?).await?;
+                let (status, resp) =
+                    send(&mut s, t.request(Method::POST, t.uri("/Bulk")?, Some(body.to_string()))?).await?;
                 if status != 200 {
                     bail!("bulk load failed with {status}: {}", String::from_utf8_lossy(&resp));
                 }
@@ -179,13 +189,31 @@ async fn run_scenario(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Stats> {
+    // Read scenarios cycle through a pool of prepared URIs (random users, names or pages), so the load generator
+    // spends its time sending, not formatting.
+    let mut rng = StdRng::from_os_rng();
+    let pool: Arc<Vec<Uri>> = Arc::new(
+        (0..4096)
+            .map(|_| match name {
+                "get" | "patch" => t.uri(&format!("/Users/{}", ids[rng.random_range(0..ids.len())])),
+                "filter" => {
+                    t.uri(&format!("/Users?filter=userName%20eq%20%22{prefix}{}%22", rng.random_range(0..users)))
+                }
+                "list" => t.uri(&format!(
+                    "/Users?startIndex={}&count=100",
+                    rng.random_range(0..users.saturating_sub(100).max(1)) + 1
+                )),
+                _ => t.uri("/Users"),
+            })
+            .collect::<anyhow::Result<_>>()?,
+    );
     let deadline = Instant::now() + duration;
     let counter = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..connections {
         let t = t.clone();
-        let ids = ids.clone();
+        let pool = pool.clone();
         let counter = counter.clone();
         let prefix = prefix.to_owned();
         tasks.push(tokio::spawn(async move {
@@ -193,27 +221,21 @@ async fn run_scenario(
             let mut lat: Vec<u32> = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
             let mut rng = StdRng::from_os_rng();
+            let mut next = rng.random_range(0..pool.len());
             while Instant::now() < deadline {
-                let pick = |rng: &mut StdRng| ids[rng.random_range(0..ids.len())].clone();
+                next = (next + 1) % pool.len();
+                let uri = pool[next].clone();
                 let req = match name {
-                    "get" => t.request("GET", &format!("/Users/{}", pick(&mut rng)), None)?,
-                    "filter" => {
-                        let i = rng.random_range(0..users);
-                        t.request("GET", &format!("/Users?filter=userName%20eq%20%22{prefix}{i}%22"), None)?
-                    }
-                    "list" => {
-                        let start = rng.random_range(0..users.saturating_sub(100).max(1)) + 1;
-                        t.request("GET", &format!("/Users?startIndex={start}&count=100"), None)?
-                    }
                     "post" => {
                         let n = counter.fetch_add(1, Ordering::Relaxed);
-                        t.request("POST", "/Users", Some(user_body(&format!("{prefix}new.{c}.{n}"))))?
+                        t.request(Method::POST, uri, Some(user_body(&format!("{prefix}new.{c}.{n}"))))?
                     }
-                    _ => {
+                    "patch" => {
                         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                             "Operations": [{"op": "replace", "path": "displayName", "value": format!("d{}", rng.random::<u32>())}]});
-                        t.request("PATCH", &format!("/Users/{}", pick(&mut rng)), Some(body.to_string()))?
+                        t.request(Method::PATCH, uri, Some(body.to_string()))?
                     }
+                    _ => t.request(Method::GET, uri, None)?,
                 };
                 let t0 = Instant::now();
                 let (status, _) = send(&mut s, req).await?;

@@ -14,3 +14,4 @@ mod persistence;
 mod robustness;
 mod search;
 mod snapshots;
+mod urls;

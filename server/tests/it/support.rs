@@ -15,11 +15,15 @@ pub struct Server {
 }
 
 fn spawn(strict: bool) -> Server {
+    spawn_with(ServerConfig { leniency: Leniency { strict }, ..ServerConfig::default() })
+}
+
+/// A server of its own with this configuration.
+pub fn spawn_with(config: ServerConfig) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         rt.block_on(async move {
-            let config = ServerConfig { leniency: Leniency { strict }, ..ServerConfig::default() };
             let state = idconform_server::build_state(config, ":memory:", Arc::new(SystemClock)).expect("state");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let origin = format!("http://{}", listener.local_addr().expect("addr"));
