@@ -166,6 +166,14 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Whether two absolute URLs share scheme, host and port (RFC 6454 §4).
+fn same_origin(a: &str, b: &str) -> bool {
+    match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
 impl Client {
     /// A client for the SCIM service at `base` (e.g. `https://host/scim/v2`), authenticating with `token`.
     pub fn new(base: &str, token: Option<&str>, timeout: Duration) -> Result<Self, HttpError> {
@@ -210,6 +218,10 @@ impl Client {
         }
         headers.extend(req.headers.iter().cloned());
         let token = req.token_override.as_deref().or(if req.auth { self.token.as_deref() } else { None });
+        // The token goes only to the target's own origin: a URL taken from a response (a Location, a bulk
+        // `location`, a `$ref`) may point anywhere, and a hostile or misconfigured target must not be able to make
+        // the harness hand its credential to another host.
+        let token = token.filter(|_| same_origin(&url, &self.base));
         let mut builder = self.inner.request(req.method.clone(), &url);
         for (k, v) in &headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -346,5 +358,21 @@ mod tests {
     fn cut_keeps_char_boundaries() {
         let s = "é".repeat(MAX_RECORDED_BODY);
         assert!(cut(&s).contains("bytes cut"));
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::same_origin;
+
+    #[test]
+    fn the_token_stays_with_the_target_origin() {
+        let base = "https://scim.example.com/scim/v2";
+        assert!(same_origin("https://scim.example.com/scim/v2/Users/1", base));
+        assert!(same_origin("https://scim.example.com:443/other", base));
+        assert!(!same_origin("https://attacker.example/scim/v2/Users/1", base));
+        assert!(!same_origin("http://scim.example.com/scim/v2/Users/1", base));
+        assert!(!same_origin("https://scim.example.com:8443/scim/v2", base));
+        assert!(!same_origin("not a url", base));
     }
 }

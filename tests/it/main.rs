@@ -1,3 +1,4 @@
 //! End-to-end tests of the `idconform` binary.
 
+mod faults;
 mod serve;

@@ -58,14 +58,25 @@ async fn wrong_token(ctx: &Ctx) -> Step {
 }
 
 async fn www_authenticate(ctx: &Ctx) -> Step {
-    let r = ctx.send(Request::new(Method::GET, "/Users?count=1").without_auth()).await?;
-    expect_status(&r, 401, "GET /Users without a token answers 401")?;
-    let h = r.header("www-authenticate");
-    ensure(
-        h.is_some_and(|h| h.trim_start().to_ascii_lowercase().starts_with("bearer")),
-        "a WWW-Authenticate header with the Bearer scheme",
-        || h.map_or_else(|| "no WWW-Authenticate header".to_owned(), |h| format!("WWW-Authenticate: {h}")),
-    )
+    // RFC 6750 §3: the challenge is due both when credentials are missing and when the token does not grant access.
+    let probes = [
+        (Request::new(Method::GET, "/Users?count=1").without_auth(), "without a token"),
+        (
+            Request::new(Method::GET, "/Users?count=1").with_token(format!("{}-not-a-token", ctx.prefix())),
+            "with a wrong token",
+        ),
+    ];
+    for (req, how) in probes {
+        let r = ctx.send(req).await?;
+        expect_status(&r, 401, &format!("GET /Users {how} answers 401"))?;
+        let h = r.header("www-authenticate");
+        ensure(
+            h.is_some_and(|h| h.trim_start().to_ascii_lowercase().starts_with("bearer")),
+            format!("a WWW-Authenticate header with the Bearer scheme on the 401 {how}"),
+            || h.map_or_else(|| "no WWW-Authenticate header".to_owned(), |h| format!("WWW-Authenticate: {h}")),
+        )?;
+    }
+    Ok(())
 }
 
 async fn content_type(ctx: &Ctx) -> Step {

@@ -32,10 +32,20 @@ async fn bulk(ctx: &Ctx, ops: Value, fail_on_errors: Option<u32>) -> Step<Vec<Va
     let results = get_ci(&v, "Operations").and_then(Value::as_array).cloned().unwrap_or_default();
     for op in &results {
         if let Some(loc) = str_at(op, "location") {
-            ctx.cleanup_later(loc.to_owned());
+            ctx.cleanup_later(resource_path(loc));
         }
     }
     Ok(results)
+}
+
+/// The resource a bulk `location` names, as a path under the target's base URL (`/Users/{id}`). The harness
+/// follows it there rather than to the absolute URL, which may name another origin (a server behind a proxy, or a
+/// hostile one), where the target's token must not go.
+fn resource_path(location: &str) -> String {
+    let mut segments = location.trim_end_matches('/').rsplit('/');
+    let id = segments.next().unwrap_or_default();
+    let kind = segments.next().unwrap_or_default();
+    format!("/{kind}/{id}")
 }
 
 fn op_status(op: &Value) -> Option<u16> {
@@ -73,8 +83,8 @@ async fn bulk_id(ctx: &Ctx) -> Step {
     let (Some(ul), Some(gl)) = (loc("u1"), loc("g1")) else {
         return Err(fail("a result with a location for bulkId u1 and g1", format!("{results:?}")));
     };
-    let u = fetch(ctx, &ul).await?;
-    let g = fetch(ctx, &gl).await?;
+    let u = fetch(ctx, &resource_path(&ul)).await?;
+    let g = fetch(ctx, &resource_path(&gl)).await?;
     let uid = str_at(&u, "id").unwrap_or("");
     let members: Vec<&str> = get_ci(&g, "members")
         .and_then(Value::as_array)

@@ -174,8 +174,7 @@ async fn endpoints_exist(ctx: &Ctx) -> Step {
     Ok(())
 }
 
-const TYPES: [&str; 9] =
-    ["string", "boolean", "decimal", "integer", "dateTime", "reference", "complex", "binary", "uri"];
+const TYPES: [&str; 8] = ["string", "boolean", "decimal", "integer", "dateTime", "reference", "complex", "binary"];
 const MUTABILITY: [&str; 4] = ["readOnly", "readWrite", "immutable", "writeOnly"];
 const RETURNED: [&str; 4] = ["always", "never", "default", "request"];
 const UNIQUENESS: [&str; 3] = ["none", "server", "global"];

@@ -103,9 +103,17 @@ async fn list_response(ctx: &Ctx) -> Step {
 
 async fn start_count(ctx: &Ctx) -> Step {
     let (prefix, _) = five(ctx).await?;
-    let list = ctx.list("/Users", &scope(&prefix), "startIndex=2&count=2").await?;
+    let sort = if ctx.discovery.supported("sort") == Some(true) { "&sortBy=userName" } else { "" };
+    let all = ids(&ctx.list("/Users", &scope(&prefix), &format!("startIndex=1&count=5{sort}")).await?);
+    let list = ctx.list("/Users", &scope(&prefix), &format!("startIndex=2&count=2{sort}")).await?;
     let n = resources(&list).len();
     ensure(n == 2, "2 resources for count=2", || format!("{n} resources"))?;
+    // The page must start at the 2nd result, not merely echo startIndex (RFC 7644 §3.4.2.4: "startIndex: The 1-based
+    // index of the first query result").
+    let page = ids(&list);
+    ensure(all.get(1..3) == Some(&page[..]), "the 2nd and 3rd of the 5 results, in the same order", || {
+        format!("page {page:?} of the full listing {all:?}")
+    })?;
     ensure(int_at(&list, "totalResults") == Some(5), "totalResults 5 (all matches, not the page)", || {
         format!("totalResults = {:?}", get_ci(&list, "totalResults"))
     })?;
