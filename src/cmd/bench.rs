@@ -1,6 +1,7 @@
 //! `idconform bench`: load N users into a SCIM server and drive it with concurrent keep-alive connections, printing
-//! requests per second and p50/p99 latency per scenario. The load generator is a bare hyper HTTP/1.1 client so that
-//! it costs the machine as little as possible; it runs on its own runtime beside the server's.
+//! requests per second and p50/p99 latency per scenario. The load generator shares the machine with the server, so it
+//! works like wrk: requests are serialised once, written as bytes on keep-alive connections, and responses are
+//! parsed only as far as status and length; it runs on a runtime of its own beside the server's.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,17 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
+use bytes::{Buf, Bytes, BytesMut};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-
-use super::embedded;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// The scenarios, in the order they run.
 const SCENARIOS: [&str; 5] = ["get", "filter", "list", "post", "patch"];
@@ -44,23 +40,61 @@ pub struct Args {
     /// Bearer token for --scim-url.
     #[arg(long, env = "IDCONFORM_SCIM_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Database of the embedded server.
+    /// Database of the reference server started for the run (`idconform serve` in a child process).
     #[arg(long, default_value = ":memory:")]
     db: String,
-    /// Worker threads of the embedded server's runtime.
-    #[arg(long, default_value_t = 2)]
-    server_threads: usize,
     /// Threads of the load generator (it shares the machine with the server, so keep it small).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+}
+
+/// The reference server as users run it: `idconform serve` in a process of its own (this same executable), so the
+/// figures describe the server, not a server sharing its process with the load generator.
+struct ChildServer {
+    child: std::process::Child,
+    scim_url: String,
+    token: String,
+}
+
+impl ChildServer {
+    fn start(db: &str) -> anyhow::Result<Self> {
+        use std::io::BufRead;
+        let token = format!("bench-{}", rand::rng().random::<u64>());
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db, "--log", "warn"])
+            .env("IDCONFORM_DEMO_SCIM_TOKEN", &token)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting idconform serve")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut scim_url = None;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line?;
+            if let Some(u) = line.strip_prefix("SCIM base URL:") {
+                scim_url = Some(u.trim().to_owned());
+            }
+            if line.starts_with("SCIM token:") {
+                break;
+            }
+        }
+        let scim_url = scim_url.context("idconform serve did not print its SCIM base URL")?;
+        Ok(ChildServer { child, scim_url, token })
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 struct Target {
     host: String,
     port: u16,
     path: String,
-    host_header: HeaderValue,
-    auth: HeaderValue,
+    /// `Host` and `Authorization` header lines, ready to be written.
+    headers: String,
 }
 
 impl Target {
@@ -68,48 +102,107 @@ impl Target {
         let rest = url.strip_prefix("http://").context("bench drives plain http:// targets")?;
         let (hostport, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
         let (host, port) = hostport.rsplit_once(':').map_or((hostport, "80"), |(h, p)| (h, p));
+        if token.contains(['\r', '\n']) || hostport.contains(['\r', '\n']) {
+            bail!("the token and host must not contain line breaks");
+        }
         Ok(Target {
             host: host.to_owned(),
             port: port.parse().context("port")?,
             path: format!("/{}", path.trim_end_matches('/')),
-            host_header: HeaderValue::from_str(hostport).context("host")?,
-            auth: HeaderValue::from_str(&format!("Bearer {token}")).context("token")?,
+            headers: format!("Host: {hostport}\r\nAuthorization: Bearer {token}\r\n"),
         })
     }
 
-    async fn connect(&self) -> anyhow::Result<SendRequest<Full<Bytes>>> {
-        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await?;
+    async fn connect(&self) -> anyhow::Result<Conn> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port)).await?;
         stream.set_nodelay(true)?;
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(conn);
-        Ok(sender)
+        Ok(Conn { stream, buf: BytesMut::with_capacity(64 * 1024) })
     }
 
-    /// The URI of a path below the SCIM base URL.
-    fn uri(&self, path: &str) -> anyhow::Result<Uri> {
-        Ok(format!("{}{path}", self.path).parse()?)
-    }
-
-    /// A request; the URI and headers are prepared beforehand so the timed loop only assembles them.
-    fn request(&self, method: Method, uri: Uri, body: Option<String>) -> anyhow::Result<Request<Full<Bytes>>> {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::HOST, self.host_header.clone())
-            .header(header::AUTHORIZATION, self.auth.clone());
-        if body.is_some() {
-            b = b.header(header::CONTENT_TYPE, HeaderValue::from_static("application/scim+json"));
+    /// An HTTP/1.1 request for a path below the SCIM base URL, serialised.
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> Bytes {
+        let mut r = format!("{method} {}{path} HTTP/1.1\r\n{}", self.path, self.headers);
+        match body {
+            Some(b) => {
+                r.push_str(&format!("Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n", b.len()));
+                r.push_str(b);
+            }
+            None => r.push_str("\r\n"),
         }
-        Ok(b.body(Full::new(body.map(Bytes::from).unwrap_or_default()))?)
+        Bytes::from(r)
     }
 }
 
-async fn send(s: &mut SendRequest<Full<Bytes>>, req: Request<Full<Bytes>>) -> anyhow::Result<(u16, Bytes)> {
-    s.ready().await?;
-    let resp = s.send_request(req).await?;
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await?.to_bytes();
-    Ok((status, body))
+/// One keep-alive connection.
+struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Conn {
+    async fn fill(&mut self) -> anyhow::Result<()> {
+        if self.stream.read_buf(&mut self.buf).await? == 0 {
+            bail!("the server closed the connection");
+        }
+        Ok(())
+    }
+
+    /// Sends one request and reads the whole response; returns its status and body.
+    async fn roundtrip(&mut self, request: &[u8]) -> anyhow::Result<(u16, Bytes)> {
+        self.stream.write_all(request).await?;
+        let head_end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            self.fill().await?;
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end]).context("response head is not UTF-8")?;
+        let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).context("malformed status line")?;
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            })
+        };
+        let length = header("content-length").map(|v| v.parse::<usize>()).transpose().context("Content-Length")?;
+        let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        self.buf.advance(head_end);
+        let body = if chunked {
+            self.read_chunked().await?
+        } else {
+            let n = length.unwrap_or(0);
+            while self.buf.len() < n {
+                self.fill().await?;
+            }
+            self.buf.split_to(n).freeze()
+        };
+        Ok((status, body))
+    }
+
+    /// A chunked body (RFC 9112 §7.1), for servers that stream their responses.
+    async fn read_chunked(&mut self) -> anyhow::Result<Bytes> {
+        let mut body = BytesMut::new();
+        loop {
+            let line_end = loop {
+                if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                    break i;
+                }
+                self.fill().await?;
+            };
+            let size_text = std::str::from_utf8(&self.buf[..line_end]).context("chunk size")?;
+            let size =
+                usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).context("chunk size")?;
+            self.buf.advance(line_end + 2);
+            while self.buf.len() < size + 2 {
+                self.fill().await?;
+            }
+            body.extend_from_slice(&self.buf[..size]);
+            self.buf.advance(size + 2);
+            if size == 0 {
+                return Ok(body.freeze());
+            }
+        }
+    }
 }
 
 fn user_body(name: &str) -> String {
@@ -148,8 +241,7 @@ async fn load(t: &Arc<Target>, n: usize, prefix: &str) -> anyhow::Result<Vec<Str
                     })
                     .collect();
                 let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
-                let (status, resp) =
-                    send(&mut s, t.request(Method::POST, t.uri("/Bulk")?, Some(body.to_string()))?).await?;
+                let (status, resp) = s.roundtrip(&t.request("POST", "/Bulk", Some(&body.to_string()))).await?;
                 if status != 200 {
                     bail!("bulk load failed with {status}: {}", String::from_utf8_lossy(&resp));
                 }
@@ -192,20 +284,22 @@ async fn run_scenario(
     // Read scenarios cycle through a pool of prepared URIs (random users, names or pages), so the load generator
     // spends its time sending, not formatting.
     let mut rng = StdRng::from_os_rng();
-    let pool: Arc<Vec<Uri>> = Arc::new(
+    let pool: Arc<Vec<(String, Bytes)>> = Arc::new(
         (0..4096)
-            .map(|_| match name {
-                "get" | "patch" => t.uri(&format!("/Users/{}", ids[rng.random_range(0..ids.len())])),
-                "filter" => {
-                    t.uri(&format!("/Users?filter=userName%20eq%20%22{prefix}{}%22", rng.random_range(0..users)))
-                }
-                "list" => t.uri(&format!(
-                    "/Users?startIndex={}&count=100",
-                    rng.random_range(0..users.saturating_sub(100).max(1)) + 1
-                )),
-                _ => t.uri("/Users"),
+            .map(|_| {
+                let path = match name {
+                    "get" | "patch" => format!("/Users/{}", ids[rng.random_range(0..ids.len())]),
+                    "filter" => format!("/Users?filter=userName%20eq%20%22{prefix}{}%22", rng.random_range(0..users)),
+                    "list" => format!(
+                        "/Users?startIndex={}&count=100",
+                        rng.random_range(0..users.saturating_sub(100).max(1)) + 1
+                    ),
+                    _ => "/Users".to_owned(),
+                };
+                let get = t.request("GET", &path, None);
+                (path, get)
             })
-            .collect::<anyhow::Result<_>>()?,
+            .collect(),
     );
     let deadline = Instant::now() + duration;
     let counter = Arc::new(AtomicU64::new(0));
@@ -224,21 +318,21 @@ async fn run_scenario(
             let mut next = rng.random_range(0..pool.len());
             while Instant::now() < deadline {
                 next = (next + 1) % pool.len();
-                let uri = pool[next].clone();
+                let (path, get) = &pool[next];
                 let req = match name {
                     "post" => {
                         let n = counter.fetch_add(1, Ordering::Relaxed);
-                        t.request(Method::POST, uri, Some(user_body(&format!("{prefix}new.{c}.{n}"))))?
+                        t.request("POST", path, Some(&user_body(&format!("{prefix}new.{c}.{n}"))))
                     }
                     "patch" => {
                         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                             "Operations": [{"op": "replace", "path": "displayName", "value": format!("d{}", rng.random::<u32>())}]});
-                        t.request(Method::PATCH, uri, Some(body.to_string()))?
+                        t.request("PATCH", path, Some(&body.to_string()))
                     }
-                    _ => t.request(Method::GET, uri, None)?,
+                    _ => get.clone(),
                 };
                 let t0 = Instant::now();
-                let (status, _) = send(&mut s, req).await?;
+                let (status, _) = s.roundtrip(&req).await?;
                 lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
                 if !(200..300).contains(&status) {
                     errors += 1;
@@ -277,11 +371,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn drive(args: Args) -> anyhow::Result<ExitCode> {
-    let (url, token, _embedded) = match (&args.scim_url, &args.token) {
+    let (url, token, _server) = match (&args.scim_url, &args.token) {
         (Some(u), Some(t)) => (u.clone(), t.clone(), None),
         _ => {
-            let e = embedded::start(&args.db, false, args.server_threads)?;
-            (e.scim_url.clone(), e.token.clone(), Some(e))
+            let s = ChildServer::start(&args.db)?;
+            (s.scim_url.clone(), s.token.clone(), Some(s))
         }
     };
     let t = Arc::new(Target::parse(&url, &token)?);

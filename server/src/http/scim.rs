@@ -19,7 +19,12 @@ type HResult = Result<Response, ScimErrorResponse>;
 
 /// A JSON body with the SCIM media type.
 pub fn scim_json(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    scim_text(status, body.to_string())
+}
+
+/// JSON text with the SCIM media type.
+pub fn scim_text(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     r
 }
@@ -96,7 +101,7 @@ pub async fn list(
 ) -> HResult {
     let base = meta.base;
     let body = s.scim.list(&dir, &[kind], &q.params()?, &base)?;
-    Ok(scim_json(StatusCode::OK, &body))
+    Ok(scim_text(StatusCode::OK, body.to_json()))
 }
 
 /// A SearchRequest body (RFC 7644 §3.4.3).
@@ -165,7 +170,7 @@ pub async fn search(
 ) -> HResult {
     let p = search_params(&body, s.config.leniency.strict)?;
     let base = meta.base;
-    Ok(scim_json(StatusCode::OK, &s.scim.list(&dir, &[kind], &p, &base)?))
+    Ok(scim_text(StatusCode::OK, s.scim.list(&dir, &[kind], &p, &base)?.to_json()))
 }
 
 /// `POST /.search` at the root: every resource type (RFC 7644 §3.4.3).
@@ -177,7 +182,7 @@ pub async fn search_root(
 ) -> HResult {
     let p = search_params(&body, s.config.leniency.strict)?;
     let base = meta.base;
-    Ok(scim_json(StatusCode::OK, &s.scim.list(&dir, &ResourceKind::ALL, &p, &base)?))
+    Ok(scim_text(StatusCode::OK, s.scim.list(&dir, &ResourceKind::ALL, &p, &base)?.to_json()))
 }
 
 /// `GET /{Users|Groups}/{id}` (RFC 7644 §3.4.1); If-None-Match → 304 (RFC 7644 §3.14).
@@ -200,9 +205,11 @@ pub async fn get(
         }
     }
     let base = meta.base;
-    let rendered = s.scim.get(&dir, kind, &id, &q.projection(kind)?, &base)?;
-    let mut r = with_resource_headers(scim_json(StatusCode::OK, &rendered.body), &rendered);
-    r.headers_mut().remove(header::LOCATION);
+    let (body, version) = s.scim.get_text(&dir, kind, &id, &q.projection(kind)?, &base)?;
+    let mut r = scim_text(StatusCode::OK, body);
+    if let Ok(v) = HeaderValue::from_str(&version) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
     Ok(r)
 }
 

@@ -23,13 +23,15 @@
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
-use super::schema::{AttrDef, AttrHome, COMMON_ATTRIBUTES, ResourceTypeDef, Returned};
+use super::schema::{
+    AttrDef, AttrHome, COMMON_ATTRIBUTES, GROUP_RESOURCE_TYPE, ResourceTypeDef, Returned, USER_RESOURCE_TYPE,
+};
 
 /// How a response renders resources of one type: compiled from `attributes` / `excludedAttributes`.
 #[derive(Debug, Clone)]
 pub struct Projection {
     rt: &'static ResourceTypeDef,
-    plan: Plan,
+    plan: std::sync::Arc<Plan>,
     default: bool,
 }
 
@@ -112,12 +114,12 @@ impl Projection {
             )),
             (Some(list), None) => {
                 let sel = selection(rt, list);
-                Ok(Projection { rt, plan: compile_top(rt, &sel, Mode::Include), default: false })
+                Ok(Projection { rt, plan: compile_top(rt, &sel, Mode::Include).into(), default: false })
             }
             (None, Some(list)) => {
                 let sel = selection(rt, list);
                 let default = sel.children.is_empty();
-                Ok(Projection { rt, plan: compile_top(rt, &sel, Mode::Exclude), default })
+                Ok(Projection { rt, plan: compile_top(rt, &sel, Mode::Exclude).into(), default })
             }
             (None, None) => Ok(Self::default_for(rt)),
         }
@@ -125,8 +127,20 @@ impl Projection {
 
     /// The projection when neither parameter is given: every attribute `returned: default` or `always`
     /// (RFC 7643 §7); `never` (password) and `request` ones are left out.
+    /// For the server's own resource types the plan is compiled once and shared, as nearly every read uses it.
     pub fn default_for(rt: &'static ResourceTypeDef) -> Projection {
-        Projection { rt, plan: compile_top(rt, &EMPTY, Mode::Exclude), default: true }
+        use std::sync::{Arc, OnceLock};
+        static USER: OnceLock<Arc<Plan>> = OnceLock::new();
+        static GROUP: OnceLock<Arc<Plan>> = OnceLock::new();
+        let compile = || Arc::new(compile_top(rt, &EMPTY, Mode::Exclude));
+        let plan = if std::ptr::eq(rt, &USER_RESOURCE_TYPE) {
+            USER.get_or_init(compile).clone()
+        } else if std::ptr::eq(rt, &GROUP_RESOURCE_TYPE) {
+            GROUP.get_or_init(compile).clone()
+        } else {
+            compile()
+        };
+        Projection { rt, plan, default: true }
     }
 
     /// Renders a canonical resource (see [`crate::scim`]) for output.

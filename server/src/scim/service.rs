@@ -91,6 +91,42 @@ pub struct ListParams {
     pub excluded_attributes: Option<String>,
 }
 
+/// A ListResponse (RFC 7644 §3.4.2) whose resources are already serialised.
+#[derive(Debug)]
+pub struct ListBody {
+    fields: Map<String, Value>,
+    resources: Vec<String>,
+}
+
+impl ListBody {
+    /// The number of resources on this page.
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Whether the page is empty.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    /// The ListResponse as JSON text, `Resources` last.
+    pub fn to_json(&self) -> String {
+        let head = Value::Object(self.fields.clone()).to_string();
+        let mut out =
+            String::with_capacity(head.len() + 16 + self.resources.iter().map(|r| r.len() + 1).sum::<usize>());
+        out.push_str(head.strip_suffix('}').unwrap_or(&head));
+        out.push_str(if self.fields.is_empty() { "\"Resources\":[" } else { ",\"Resources\":[" });
+        for (i, r) in self.resources.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(r);
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
 /// The SCIM service of the whole server (all workspaces and directories).
 #[derive(Debug)]
 pub struct ScimService {
@@ -272,13 +308,10 @@ impl ScimService {
         v
     }
 
-    /// Renders a resource: the projection of the stored form, plus what is derived at read time — `meta.location`,
-    /// a user's `groups` (RFC 7643 §4.1.2), `$ref` of group members (§4.2), `$ref` and `displayName` of a user's
-    /// manager (§4.3) — passed through the same projection so `attributes` and `excludedAttributes` apply to them
-    /// too. The stored form is never copied whole.
-    fn render(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, proj: &Projection, base: &str) -> Rendered {
+    /// What is derived at read time rather than stored — `meta.location`, a user's `groups` (RFC 7643 §4.1.2),
+    /// `$ref` of group members (§4.2), `$ref` and `displayName` of a user's manager (§4.3) — and the location.
+    fn derived(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, base: &str) -> (String, Map<String, Value>) {
         let location = format!("{base}{}/{}", kind.def().endpoint, e.id());
-        let mut body = proj.apply(&e.value);
         let mut derived = Map::new();
         derived.insert("meta".into(), json!({ "location": location }));
         match kind {
@@ -313,6 +346,14 @@ impl ScimService {
                 }
             }
         }
+        (location, derived)
+    }
+
+    /// Renders a resource: the projection of the stored form plus the derived attributes, passed through the same
+    /// projection so `attributes` and `excludedAttributes` apply to them too. The stored form is never copied whole.
+    fn render(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, proj: &Projection, base: &str) -> Rendered {
+        let (location, derived) = self.derived(st, kind, e, base);
+        let mut body = proj.apply(&e.value);
         // The default projection returns every derived attribute as it is, so it can skip the second pass.
         let extra = if proj.is_default() {
             derived
@@ -325,6 +366,34 @@ impl ScimService {
             merge_derived(out, extra);
         }
         Rendered { body, version: e.version().to_owned(), location }
+    }
+
+    /// A resource as JSON text. Under the default projection the stored form is written out directly with the
+    /// derived attributes merged in while serialising — it holds nothing `returned: never` or `request` (see the
+    /// canonical form in [`crate::scim`]), so nothing needs removing — and no intermediate value is built; reads and
+    /// lists are the server's hot path.
+    fn render_text(&self, st: &DirectoryState, kind: ResourceKind, e: &Entry, proj: &Projection, base: &str) -> String {
+        match (&e.value, proj.is_default()) {
+            (Value::Object(stored), true) => {
+                let (_, derived) = self.derived(st, kind, e, base);
+                serde_json::to_string(&Merged { stored, derived: &derived }).unwrap_or_default()
+            }
+            _ => self.render(st, kind, e, proj, base).body.to_string(),
+        }
+    }
+
+    /// GET of one resource as JSON text and its version (RFC 7644 §3.4.1).
+    pub fn get_text(
+        &self,
+        dir: &Dir,
+        kind: ResourceKind,
+        id: &str,
+        proj: &Projection,
+        base: &str,
+    ) -> ScimResult<(String, String)> {
+        let st = dir.state.read();
+        let e = st.get(kind, id).ok_or_else(|| not_found(kind, id))?;
+        Ok((self.render_text(&st, kind, e, proj, base), e.version().to_owned()))
     }
 
     /// GET of one resource (RFC 7644 §3.4.1).
@@ -340,7 +409,7 @@ impl ScimService {
     }
 
     /// A list or search over one or more resource types (RFC 7644 §3.4.2, §3.4.3; RFC 9865).
-    pub fn list(&self, dir: &Dir, kinds: &[ResourceKind], p: &ListParams, base: &str) -> ScimResult<Value> {
+    pub fn list(&self, dir: &Dir, kinds: &[ResourceKind], p: &ListParams, base: &str) -> ScimResult<ListBody> {
         let filter = match p.filter.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(f) => Some(parse_filter(f).map_err(|e| ScimError::invalid_filter(format!("invalid filter: {e}")))?),
@@ -418,9 +487,9 @@ impl ScimService {
                 .next()
                 .unwrap_or_else(|| ScimError::invalid_filter("no resource type")));
         }
-        let render_page = |kind: ResourceKind, items: &[Arc<Entry>]| -> ScimResult<Vec<Value>> {
+        let render_page = |kind: ResourceKind, items: &[Arc<Entry>]| -> ScimResult<Vec<String>> {
             let proj = Projection::parse(kind.def(), p.attributes.as_deref(), p.excluded_attributes.as_deref())?;
-            Ok(items.iter().map(|e| self.render(&st, kind, e, &proj, base).body).collect())
+            Ok(items.iter().map(|e| self.render_text(&st, kind, e, &proj, base)).collect())
         };
         let mut body = Map::new();
         body.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
@@ -438,7 +507,7 @@ impl ScimService {
             if let Some(pc) = &qp.previous_cursor {
                 body.insert("previousCursor".into(), Value::from(pc.clone()));
             }
-            body.insert("Resources".into(), Value::Array(resources));
+            return Ok(ListBody { fields: body, resources });
         } else {
             // Root search (RFC 7644 §3.4.2.1, §3.4.3): every type's matches, users first, then paginated.
             let total: usize = pages.iter().map(|(_, q)| q.total).sum();
@@ -463,9 +532,8 @@ impl ScimService {
             body.insert("totalResults".into(), Value::from(total));
             body.insert("itemsPerPage".into(), Value::from(resources.len()));
             body.insert("startIndex".into(), Value::from(start));
-            body.insert("Resources".into(), Value::Array(resources));
+            Ok(ListBody { fields: body, resources })
         }
-        Ok(Value::Object(body))
     }
 
     /// Checks uniqueness and group membership references of a resource about to be written, and completes member
@@ -843,6 +911,36 @@ impl ScimService {
 }
 
 const MANAGER_VALUE: &str = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager/value";
+
+/// Serialises a stored object with derived attributes merged in, the way [`merge_derived`] would merge them:
+/// objects merge key by key, anything else in `derived` replaces the stored value, derived keys the stored form
+/// lacks come last.
+struct Merged<'a> {
+    stored: &'a Map<String, Value>,
+    derived: &'a Map<String, Value>,
+}
+
+impl serde::Serialize for Merged<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in self.stored {
+            match (v, self.derived.get(k)) {
+                (Value::Object(stored), Some(Value::Object(derived))) => {
+                    map.serialize_entry(k, &Merged { stored, derived })?
+                }
+                (_, Some(d)) => map.serialize_entry(k, d)?,
+                (_, None) => map.serialize_entry(k, v)?,
+            }
+        }
+        for (k, d) in self.derived {
+            if !self.stored.contains_key(k) {
+                map.serialize_entry(k, d)?;
+            }
+        }
+        map.end()
+    }
+}
 
 /// Merges projected derived attributes into a rendered resource: objects merge key by key, anything else replaces.
 fn merge_derived(out: &mut Map<String, Value>, extra: Map<String, Value>) {

@@ -169,3 +169,41 @@ async fn provisioning_creates_deactivates_and_removes_workspace_members() {
     c.delete(&format!("/Users/{uid}")).await;
     assert!(find().is_none());
 }
+
+/// The default rendering (the stored form written out with derived attributes merged in) equals the general
+/// projection path, for every kind of derived attribute, on single reads and in lists.
+#[tokio::test]
+async fn default_rendering_matches_the_projection_path() {
+    let c = Client::new().await;
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let boss = c.user("render.boss").await;
+    let r = c
+        .post(
+            "/Users",
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ext], "userName": "render.worker",
+                    "emails": [{"value": "w@example.com", "type": "work"}], ext: {"department": "R&D", "manager": {"value": id(&boss)}}}),
+        )
+        .await;
+    let worker = id(&r.body);
+    let inner = id(&c.group("render.inner", &[&worker, &id(&boss)]).await);
+    let outer = id(&c.group("render.outer", &[&inner]).await);
+    for path in [
+        format!("/Users/{worker}"),
+        format!("/Users/{}", id(&boss)),
+        format!("/Groups/{inner}"),
+        format!("/Groups/{outer}"),
+    ] {
+        let fast = c.get(&path).await.body;
+        // An unset attribute of the type forces the general path (nickName for users, logo for groups).
+        let unset = if path.starts_with("/Users") { "nickName" } else { "logo" };
+        let general = c.get(&format!("{path}?excludedAttributes={unset}")).await.body;
+        assert_eq!(fast, general, "{path}");
+        assert!(fast["meta"]["location"].as_str().is_some_and(|l| l.ends_with(&path)), "{fast}");
+    }
+    for (list, unset) in [("/Users", "nickName"), ("/Groups", "logo")] {
+        let fast = c.get(list).await.body;
+        let general = c.get(&format!("{list}?excludedAttributes={unset}")).await.body;
+        assert_eq!(fast, general, "{list}");
+        assert!(fast["Resources"].as_array().is_some_and(|r| r.len() >= 2), "{fast}");
+    }
+}
