@@ -507,7 +507,7 @@ impl ScimService {
             if let Some(pc) = &qp.previous_cursor {
                 body.insert("previousCursor".into(), Value::from(pc.clone()));
             }
-            return Ok(ListBody { fields: body, resources });
+            Ok(ListBody { fields: body, resources })
         } else {
             // Root search (RFC 7644 §3.4.2.1, §3.4.3): every type's matches, users first, then paginated.
             let total: usize = pages.iter().map(|(_, q)| q.total).sum();
