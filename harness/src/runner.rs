@@ -20,7 +20,10 @@ use crate::target::Target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
-    /// Every check at the level its RFC sentence states.
+    /// Everything: RFC checks at their RFC level, and the IdP request shapes (tag `idp`) at SHOULD, so a server that
+    /// refuses them is warned that Okta or Entra will break, without failing the run.
+    All,
+    /// Every RFC check at the level its RFC sentence states (IdP request shapes excluded).
     Rfc,
     /// What identity providers in general rely on (checks tagged `interop`).
     Interop,
@@ -32,11 +35,12 @@ pub enum Profile {
 
 impl Profile {
     /// All profiles, for help texts.
-    pub const ALL: [Profile; 4] = [Profile::Rfc, Profile::Interop, Profile::Okta, Profile::Entra];
+    pub const ALL: [Profile; 5] = [Profile::All, Profile::Rfc, Profile::Interop, Profile::Okta, Profile::Entra];
 
     /// The profile's name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Profile::All => "all",
             Profile::Rfc => "rfc",
             Profile::Interop => "interop",
             Profile::Okta => "okta",
@@ -47,8 +51,13 @@ impl Profile {
     /// Whether the profile includes the check, and at which level. An IdP profile raises a SHOULD to MUST when the
     /// check is tagged `<profile>-must`: that IdP's client breaks without the behaviour, whatever the RFC's keyword.
     pub fn level_of(self, check: &Check) -> Option<Level> {
-        if self == Profile::Rfc {
+        if self == Profile::All {
             return Some(check.level);
+        }
+        if self == Profile::Rfc {
+            // IdP request shapes (tag `idp`) are judged only under their IdP's profile: the RFC alone lets a server
+            // refuse them.
+            return (!check.tags.contains(&"idp")).then_some(check.level);
         }
         let tag = self.as_str();
         if !check.tags.contains(&tag) {
@@ -65,7 +74,7 @@ impl FromStr for Profile {
         Profile::ALL
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown profile {s:?} (expected one of rfc, interop, okta, entra)"))
+            .ok_or_else(|| format!("unknown profile {s:?} (expected one of all, rfc, interop, okta, entra)"))
     }
 }
 
@@ -87,7 +96,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            profile: Profile::Rfc,
+            profile: Profile::All,
             only: Vec::new(),
             skip: Vec::new(),
             concurrency: 8,
@@ -213,6 +222,7 @@ pub struct Ctx {
     cleanup: Mutex<Vec<String>>,
     prefix: String,
     seq: AtomicUsize,
+    other_token: Option<String>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -237,7 +247,19 @@ impl Ctx {
             cleanup: Mutex::new(Vec::new()),
             prefix,
             seq: AtomicUsize::new(0),
+            other_token: None,
         }
+    }
+
+    /// Gives the check the bearer token of another tenant of the same service ([`Target::other_token`]).
+    pub fn with_other_token(mut self, token: Option<String>) -> Self {
+        self.other_token = token;
+        self
+    }
+
+    /// The bearer token of another tenant, when the target declares one.
+    pub fn other_token(&self) -> Option<&str> {
+        self.other_token.as_deref()
     }
 
     /// The SCIM base URL.
@@ -401,7 +423,8 @@ pub async fn run(
     let done = AtomicUsize::new(0);
     let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(selected.into_iter().enumerate())
         .map(|(i, (check, level))| {
-            let ctx = Ctx::new(client.clone(), discovery.clone(), format!("idc{run_id}c{i}"));
+            let ctx = Ctx::new(client.clone(), discovery.clone(), format!("idc{run_id}c{i}"))
+                .with_other_token(target.other_token.clone());
             let done = &done;
             async move {
                 let result = run_one(&check, level, &ctx, target).await;

@@ -25,6 +25,8 @@ pub struct Target {
     pub scim_url: String,
     /// Bearer token; `None` probes a target without authentication.
     pub token: Option<String>,
+    /// Bearer token of another tenant (directory) of the same service, for the tenant-isolation check; `None` skips it.
+    pub other_token: Option<String>,
     /// Declared deviations.
     pub deviations: Vec<Deviation>,
 }
@@ -36,6 +38,7 @@ impl std::fmt::Debug for Target {
             .field("name", &self.name)
             .field("scim_url", &self.scim_url)
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("other_token", &self.other_token.as_ref().map(|_| "[redacted]"))
             .field("deviations", &self.deviations)
             .finish()
     }
@@ -63,12 +66,18 @@ pub enum TargetError {
     /// The token's environment variable is not set.
     #[error("environment variable {0} (token_env) is not set")]
     MissingEnv(String),
+    /// The other tenant's token environment variable is not set.
+    #[error("environment variable {0} (other_token_env) is not set")]
+    MissingOtherEnv(String),
     /// The URL is not an http(s) URL.
     #[error("invalid SCIM base URL {0:?}: expected http:// or https://")]
     BadUrl(String),
     /// Both `token` and `token_env` were given.
     #[error("give either token or token_env, not both")]
     TwoTokens,
+    /// Both `other_token` and `other_token_env` were given.
+    #[error("give either other_token or other_token_env, not both")]
+    TwoOtherTokens,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,13 +95,15 @@ struct ScimSection {
     url: String,
     token: Option<String>,
     token_env: Option<String>,
+    other_token: Option<String>,
+    other_token_env: Option<String>,
 }
 
 impl Target {
     /// A target from flags.
     pub fn new(scim_url: &str, token: Option<String>) -> Result<Self, TargetError> {
         let scim_url = check_url(scim_url)?;
-        Ok(Target { name: scim_url.clone(), scim_url, token, deviations: Vec::new() })
+        Ok(Target { name: scim_url.clone(), scim_url, token, other_token: None, deviations: Vec::new() })
     }
 
     /// Reads a TOML target file; `token_env` is resolved with `env`.
@@ -113,8 +124,20 @@ impl Target {
             (None, Some(var)) => Some(env(&var).ok_or(TargetError::MissingEnv(var))?),
             (None, None) => None,
         };
+        let other_token = match (file.scim.other_token, file.scim.other_token_env) {
+            (Some(_), Some(_)) => return Err(TargetError::TwoOtherTokens),
+            (Some(t), None) => Some(t),
+            (None, Some(var)) => Some(env(&var).ok_or(TargetError::MissingOtherEnv(var))?),
+            (None, None) => None,
+        };
         let scim_url = check_url(&file.scim.url)?;
-        Ok(Target { name: file.name.unwrap_or_else(|| scim_url.clone()), scim_url, token, deviations: file.deviations })
+        Ok(Target {
+            name: file.name.unwrap_or_else(|| scim_url.clone()),
+            scim_url,
+            token,
+            other_token,
+            deviations: file.deviations,
+        })
     }
 
     /// The declared deviation for a check, if any.
@@ -139,12 +162,30 @@ mod tests {
     #[test]
     fn parses_the_example_file_with_env_token() {
         let text = include_str!("../examples/target.toml");
-        let t = Target::from_toml(text, "example", |k| (k == "MY_SCIM_TOKEN").then(|| "s3cret".to_owned()))
-            .expect("example parses");
+        let t = Target::from_toml(text, "example", |k| match k {
+            "MY_SCIM_TOKEN" => Some("s3cret".to_owned()),
+            "MY_OTHER_TENANT_TOKEN" => Some("0ther".to_owned()),
+            _ => None,
+        })
+        .expect("example parses");
         assert_eq!(t.scim_url, "https://scim.example.com/scim/v2");
         assert_eq!(t.token.as_deref(), Some("s3cret"));
+        assert_eq!(t.other_token.as_deref(), Some("0ther"));
         assert_eq!(t.deviations.len(), 1);
-        assert!(!format!("{t:?}").contains("s3cret"));
+        let debug = format!("{t:?}");
+        assert!(!debug.contains("s3cret") && !debug.contains("0ther"));
+    }
+
+    #[test]
+    fn other_token_is_optional_and_exclusive() {
+        let base = "[scim]\nurl = \"http://x/scim/v2\"\n";
+        assert_eq!(Target::from_toml(base, "t", |_| None).ok().and_then(|t| t.other_token), None);
+        let both = format!("{base}other_token = \"a\"\nother_token_env = \"B\"\n");
+        assert!(matches!(Target::from_toml(&both, "t", |_| None), Err(TargetError::TwoOtherTokens)));
+        let missing = format!("{base}other_token_env = \"NOPE\"\n");
+        assert!(
+            matches!(Target::from_toml(&missing, "t", |_| None), Err(TargetError::MissingOtherEnv(v)) if v == "NOPE")
+        );
     }
 
     #[test]

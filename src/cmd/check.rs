@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(value_name = "SUITE", default_value = "all")]
     suite: String,
     /// Target file (TOML: SCIM base URL, token or token_env, deviations); see harness/examples/target.toml.
-    #[arg(long, conflicts_with_all = ["scim_url", "token"])]
+    #[arg(long, conflicts_with_all = ["scim_url", "token", "other_token"])]
     target: Option<PathBuf>,
     /// SCIM base URL of an external server, e.g. https://idp.example.com/scim/v2.
     #[arg(long, value_name = "URL")]
@@ -36,8 +36,12 @@ pub struct Args {
     /// Bearer token for --scim-url.
     #[arg(long, env = "IDCONFORM_SCIM_TOKEN", hide_env_values = true, requires = "scim_url")]
     token: Option<String>,
-    /// Profile: rfc (every check at its RFC level), interop, okta or entra.
-    #[arg(long, default_value = "rfc")]
+    /// Bearer token of another tenant of the same service (check scim.auth.other-tenant; skipped without it).
+    #[arg(long, env = "IDCONFORM_SCIM_OTHER_TOKEN", hide_env_values = true, requires = "scim_url")]
+    other_token: Option<String>,
+    /// Profile: all (RFC checks at their RFC level, Okta/Entra request shapes as SHOULD), rfc (the RFCs alone),
+    /// interop, okta or entra (what that IdP needs, at MUST).
+    #[arg(long, default_value = "all")]
     profile: Profile,
     /// Run only checks matching these ids, id prefixes, sections or tags (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', num_args = 1..)]
@@ -118,12 +122,15 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
     let target = if let Some(path) = &args.target {
         Target::load(path).map_err(|e| Failure::Usage(e.to_string()))?
     } else if let Some(url) = &args.scim_url {
-        Target::new(url, args.token.clone()).map_err(|e| Failure::Usage(e.to_string()))?
+        let mut t = Target::new(url, args.token.clone()).map_err(|e| Failure::Usage(e.to_string()))?;
+        t.other_token = args.other_token.clone();
+        t
     } else {
         let server = embedded::start(":memory:", false, 2)
             .map_err(|e| Failure::Unreachable(format!("cannot start the embedded server: {e:#}")))?;
         let mut t = Target::new(&server.scim_url, Some(server.token)).map_err(|e| Failure::Usage(e.to_string()))?;
         t.name = "embedded reference server".into();
+        t.other_token = Some(server.other_token);
         t
     };
 

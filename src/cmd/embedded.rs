@@ -15,10 +15,12 @@ pub struct Embedded {
     pub scim_url: String,
     /// Bearer token of the directory created for this run.
     pub token: String,
+    /// Bearer token of a second directory, in another workspace (tenant), for the tenant-isolation check.
+    pub other_token: String,
 }
 
 /// Starts the reference server in this process on a runtime of its own (`workers` threads), with a fresh SCIM
-/// directory. `db` is `:memory:` or a file.
+/// directory (and a second one in another workspace, whose token is `other_token`). `db` is `:memory:` or a file.
 pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded> {
     let (tx, rx) = std::sync::mpsc::channel::<anyhow::Result<Embedded>>();
     let db = db.to_owned();
@@ -41,9 +43,14 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
                 let state = idconform_server::build_state(config, &db, Arc::new(SystemClock))
                     .with_context(|| format!("opening database {db}"))?;
                 let (_, token) = state.scim.create_directory("embedded", "embedded").await?;
+                let (_, other_token) = state.scim.create_directory("embedded-other", "other").await?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let origin = format!("http://{}", listener.local_addr()?);
-                Ok::<_, anyhow::Error>((state, listener, Embedded { scim_url: format!("{origin}/scim/v2"), token }))
+                Ok::<_, anyhow::Error>((
+                    state,
+                    listener,
+                    Embedded { scim_url: format!("{origin}/scim/v2"), token, other_token },
+                ))
             };
             match started.await {
                 Ok((state, listener, e)) => {

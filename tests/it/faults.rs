@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use idconform_harness::report::{CheckResult, Status};
+use idconform_harness::runner::Profile;
 use idconform_harness::{Level, Options, Target};
 use idconform_server::ServerConfig;
 use idconform_server::clock::SystemClock;
@@ -38,6 +39,8 @@ struct Env {
     proxy: String,
     /// Bearer token of the SCIM directory every row uses.
     token: String,
+    /// Bearer token of a second directory in another workspace (tenant), for `scim.auth.other-tenant`.
+    other_token: String,
 }
 
 static ENV: OnceLock<Env> = OnceLock::new();
@@ -87,6 +90,7 @@ async fn boot() -> Result<Env, String> {
     let state = idconform_server::build_state(ServerConfig::default(), ":memory:", Arc::new(SystemClock))
         .map_err(|e| format!("build_state: {e}"))?;
     let (_, token) = state.scim.create_directory("faults", "faults").await.map_err(|e| e.to_string())?;
+    let (_, other_token) = state.scim.create_directory("faults-other", "other").await.map_err(|e| e.to_string())?;
     let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let origin = format!("http://{}", server.local_addr().map_err(|e| e.to_string())?);
     tokio::spawn(async move {
@@ -104,7 +108,7 @@ async fn boot() -> Result<Env, String> {
     tokio::spawn(async move {
         let _ = axum::serve(proxy, app).await;
     });
-    Ok(Env { proxy: proxy_url, token })
+    Ok(Env { proxy: proxy_url, token, other_token })
 }
 
 /// A request as the proxy sees it: `path` is relative to `/scim/v2`, the query is decoded.
@@ -457,6 +461,14 @@ fn accept_any_token(r: &mut Req) {
     }
 }
 
+/// Replaces the other tenant's token with the directory's own (a target that does not isolate its tenants).
+fn other_tenant_sees_all(r: &mut Req) {
+    let other = format!("Bearer {}", env().other_token);
+    if r.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(other.as_str()) {
+        accept_any_token(r);
+    }
+}
+
 /// The first `[…]` value filter in `s`, with its brackets.
 fn bracketed(s: &str, attr: &str) -> Option<String> {
     let start = s.find(&format!("{attr}["))?;
@@ -497,6 +509,24 @@ static ROWS: LazyLock<Vec<Row>> = LazyLock::new(rows);
 
 fn rows() -> Vec<Row> {
     vec![
+        // IdP request shapes: a server that follows the RFC to the letter refuses them.
+        row(
+            "scim.entra.capitalised-op",
+            "to succeed",
+            answer(
+                |r| r.is("PATCH") && r.json().is_some_and(|v| v.to_string().contains("\"op\":\"Replace\"")),
+                |_| Resp::error(400, Some("invalidSyntax")),
+            ),
+        ),
+        row(
+            "scim.okta.pathless-active",
+            "active false",
+            // The server accepts the path-less replace but ignores it.
+            answer(
+                |r| r.is("PATCH") && r.json().is_some_and(|v| v["Operations"][0].get("path").is_none()),
+                |_| Resp::scim(204, &Value::Null),
+            ),
+        ),
         // Discovery: the documents are rewritten on their way out.
         row(
             "scim.discovery.spc-valid",
@@ -592,6 +622,7 @@ fn rows() -> Vec<Row> {
                 }
             }),
         ),
+        row("scim.auth.other-tenant", "with the other tenant's token refused", rewrite(other_tenant_sees_all)),
         // CRUD.
         row("scim.crud.create-user", "POST /Users answers 201 Created", status("POST", "/Users", 201, 200)),
         row(
@@ -710,6 +741,46 @@ fn rows() -> Vec<Row> {
             "displayName replaced",
             // PUT /Groups answered 200 but not applied.
             answer(|r| r.is("PUT") && r.resource("/Groups"), |r| Resp::scim(200, &r.json().unwrap_or(Value::Null))),
+        ),
+        row(
+            "scim.crud.unknown-attribute",
+            "not returned by GET",
+            // The server makes up an attribute no schema defines.
+            edit_body(
+                |r, resp| r.is("GET") && r.resource("/Users") && resp.status == 200,
+                |v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("idconformUnknownInjected".into(), json!("made up"));
+                    }
+                },
+            ),
+        ),
+        row(
+            "scim.crud.immutable",
+            "members.value unchanged",
+            // Replacing the immutable members.value really swaps the member: remove A, add B.
+            patch_ops(|ops| {
+                let mut out = Vec::new();
+                for op in ops.drain(..) {
+                    let path = op.get("path").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    match path
+                        .strip_suffix(".value")
+                        .filter(|p| p.starts_with("members[") && op_is(&op, "replace", Some(&path)))
+                    {
+                        Some(member) => {
+                            out.push(json!({"op": "remove", "path": member}));
+                            out.push(json!({"op": "add", "path": "members", "value": [{"value": op["value"]}]}));
+                        }
+                        None => out.push(op),
+                    }
+                }
+                *ops = out;
+            })
+            .and_response(|req, resp| {
+                if req.is("PATCH") && resp.status == 200 {
+                    *resp = Resp::empty(204);
+                }
+            }),
         ),
         // Errors.
         row("scim.errors.uniqueness", "HTTP 409 with scimType \"uniqueness\"", status("POST", "/Users", 409, 201)),
@@ -1273,11 +1344,14 @@ fn rows() -> Vec<Row> {
 
 fn target(key: &str) -> Target {
     let env = env();
-    Target::new(&format!("{}/f/{key}/scim/v2", env.proxy), Some(env.token.clone())).expect("a valid target URL")
+    let mut t =
+        Target::new(&format!("{}/f/{key}/scim/v2", env.proxy), Some(env.token.clone())).expect("a valid target URL");
+    t.other_token = Some(env.other_token.clone());
+    t
 }
 
-async fn run(key: String, only: Vec<String>) -> Vec<CheckResult> {
-    let opts = Options { only, timeout: Duration::from_secs(20), ..Options::default() };
+async fn run(key: String, only: Vec<String>, profile: Profile) -> Vec<CheckResult> {
+    let opts = Options { only, profile, timeout: Duration::from_secs(20), ..Options::default() };
     let checks = idconform_harness::suites::all();
     let report = idconform_harness::run(&target(&key), &checks, &opts, &|_| {}).await.expect("the proxy is reachable");
     report.results
@@ -1287,10 +1361,24 @@ fn level_of(id: &str) -> Option<Level> {
     idconform_harness::suites::all().into_iter().find(|c| c.id == id).map(|c| c.level)
 }
 
+/// The profile a check is judged under: IdP request shapes (tag `idp`) only run under their IdP's profile.
+fn profile_of(id: &str) -> Profile {
+    let tags = idconform_harness::suites::all().into_iter().find(|c| c.id == id).map(|c| c.tags).unwrap_or_default();
+    match (tags.contains(&"idp"), tags.contains(&"entra")) {
+        (false, _) => Profile::Rfc,
+        (true, true) => Profile::Entra,
+        (true, false) => Profile::Okta,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_fault_the_proxy_is_transparent() {
-    let results = run("none".into(), Vec::new()).await;
-    assert_eq!(results.len(), idconform_harness::suites::all().len());
+    let mut results = Vec::new();
+    for profile in [Profile::Rfc, Profile::Entra, Profile::Okta] {
+        results.extend(run("none".into(), Vec::new(), profile).await);
+    }
+    let ran: std::collections::HashSet<&str> = results.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ran.len(), idconform_harness::suites::all().len(), "every check runs under some profile");
     let bad: Vec<String> = results
         .iter()
         .filter(|r| r.status != Status::Pass)
@@ -1304,14 +1392,18 @@ async fn every_check_fails_against_its_fault() {
     let mut set = tokio::task::JoinSet::new();
     for (i, row) in ROWS.iter().enumerate() {
         let check = row.check;
-        set.spawn(async move { (i, run(i.to_string(), vec![check.to_owned()]).await) });
+        set.spawn(async move { (i, run(i.to_string(), vec![check.to_owned()], profile_of(check)).await) });
     }
     let mut problems = Vec::new();
     while let Some(joined) = set.join_next().await {
         let (i, results) = joined.expect("a row's run does not panic");
         let row = &ROWS[i];
-        let Some(level) = level_of(row.check) else {
-            problems.push(format!("row {i}: no check {}", row.check));
+        let Some(level) = idconform_harness::suites::all()
+            .into_iter()
+            .find(|c| c.id == row.check)
+            .and_then(|c| profile_of(row.check).level_of(&c))
+        else {
+            problems.push(format!("row {i}: no check {} under its profile", row.check));
             continue;
         };
         let want = if level == Level::Must { Status::Fail } else { Status::Warn };

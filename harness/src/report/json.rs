@@ -8,7 +8,7 @@
 //!   "version": "0.1.0",
 //!   "target": "Example SCIM service",          // the target's name (the URL when none was given)
 //!   "scim_url": "https://scim.example.com/scim/v2",
-//!   "profile": "rfc",                            // rfc | interop | okta | entra
+//!   "profile": "all",                            // all | rfc | interop | okta | entra
 //!   "started_at": "2025-01-01T12:00:00Z",        // RFC 3339, UTC
 //!   "duration_ms": 1234,
 //!   "summary": {

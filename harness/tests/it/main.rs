@@ -166,6 +166,24 @@ async fn unadvertised_feature_is_skipped_with_reason() {
 }
 
 #[tokio::test]
+async fn tenant_isolation_and_immutable_are_skipped_without_what_they_need() {
+    // No second credential configured, and /Schemas (empty here) declares no immutable attribute.
+    let server = base_server().await;
+    let report = run_only(&server, &["scim.auth.other-tenant", "scim.crud.immutable"], Vec::new()).await;
+    let by_id = |id: &str| report.results.iter().find(|r| r.id == id).expect("check ran");
+    let other = by_id("scim.auth.other-tenant");
+    assert_eq!(other.status, Status::Skip, "{other:?}");
+    assert!(
+        other.message.contains("no second credential") && other.message.contains("--other-token"),
+        "{}",
+        other.message
+    );
+    let imm = by_id("scim.crud.immutable");
+    assert_eq!(imm.status, Status::Skip, "{imm:?}");
+    assert!(imm.message.contains("no immutable attribute"), "{}", imm.message);
+}
+
+#[tokio::test]
 async fn declared_deviation_does_not_fail_the_run_and_stale_ones_are_flagged() {
     let server = base_server().await;
     Mock::given(method("GET"))

@@ -1,11 +1,11 @@
-//! Create, read, replace and delete Users and Groups: status codes, Location, meta, readOnly and writeOnly
-//! attributes, case-insensitive attribute names.
+//! Create, read, replace and delete Users and Groups: status codes, Location, meta, readOnly, writeOnly and
+//! immutable attributes, unknown attributes, case-insensitive attribute names.
 
 use serde_json::{Value, json};
 
-use super::util::{fetch, group_path, id_of, user_names, user_path};
+use super::util::{ERROR_URN, expect_error, fetch, group_path, id_of, user_names, user_path};
 use crate::check;
-use crate::check::{Check, Step, ensure, fail};
+use crate::check::{Check, Step, ensure, fail, skip};
 use crate::runner::{Ctx, GROUP_URN, USER_URN, expect_status, get_ci, json_body, path_at, str_at};
 
 /// The CRUD checks.
@@ -114,6 +114,29 @@ pub fn checks() -> Vec<Check> {
             level: Must,
             tags: ["interop", "okta", "entra"],
             run: group_lifecycle,
+        },
+        // The RFCs do not say what a service provider does with an attribute no schema defines: neither a keyword
+        // for rejecting it nor one for dropping it. SHOULD is the project's reading of RFC 7643 §3: the "schemas"
+        // of a resource define the attributes present in it, so a service provider may refuse the request (400) or
+        // drop the attribute, but must not return it as if its schema defined it.
+        check! {
+            id: "scim.crud.unknown-attribute",
+            title: "An attribute no schema defines is refused (400) or not stored and returned",
+            spec: ("RFC 7643", "3", "The \"schemas\" attribute is a REQUIRED attribute and is an array of Strings containing URIs that are used to indicate the namespaces of the SCIM schemas that define the attributes present in the current JSON structure."),
+            level: Should,
+            tags: ["interop"],
+            run: unknown_attribute,
+        },
+        // The sentence is in §3.5.1 (PUT); §3.5.2 applies the same mutability rules to PATCH ("a client MUST NOT
+        // modify an attribute that has mutability \"readOnly\" or \"immutable\""). The check uses PATCH on an
+        // immutable sub-attribute found in /Schemas, where a change cannot be mistaken for a whole-value replace.
+        check! {
+            id: "scim.crud.immutable",
+            title: "An immutable attribute with a value cannot be changed (400 \"mutability\", value unchanged)",
+            spec: ("RFC 7644", "3.5.1", "immutable: If one or more values are already set for the attribute, the input value(s) MUST match, or HTTP status code 400 SHOULD be returned with a \"scimType\" error code of \"mutability\"."),
+            level: Must,
+            tags: [],
+            run: immutable,
         },
     ]
 }
@@ -333,4 +356,109 @@ async fn group_lifecycle(ctx: &Ctx) -> Step {
     expect_status(&r, 204, "DELETE /Groups/{id} answers 204")?;
     let r = ctx.get(&path).await?;
     expect_status(&r, 404, "GET of the deleted Group answers 404")
+}
+
+/// The prefix of attribute names the harness invents; no schema defines them.
+const UNKNOWN_PREFIX: &str = "idconformUnknown";
+
+/// The first top-level member whose name starts (case-insensitively) with [`UNKNOWN_PREFIX`].
+fn invented(v: &Value) -> Option<String> {
+    let lower = UNKNOWN_PREFIX.to_ascii_lowercase();
+    v.as_object()?.keys().find(|k| k.to_ascii_lowercase().starts_with(&lower)).cloned()
+}
+
+async fn unknown_attribute(ctx: &Ctx) -> Step {
+    let attr = format!("{UNKNOWN_PREFIX}{}", ctx.prefix());
+    let mut body = ctx.user_body("unknown");
+    crate::runner::merge(&mut body, json!({ attr.clone(): "not in any schema" }));
+    let r = ctx.post("/Users", &body).await?;
+    if r.status == 400 {
+        let v = r.json();
+        let is_error = v
+            .as_ref()
+            .and_then(|v| get_ci(v, "schemas"))
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(ERROR_URN)));
+        return ensure(
+            is_error,
+            format!("the 400 for the unknown attribute {attr} as a SCIM error ({ERROR_URN})"),
+            || r.describe(),
+        );
+    }
+    expect_status(&r, 201, &format!("POST /Users with the unknown attribute {attr} answers 400 or 201"))?;
+    let v = json_body(&r)?;
+    let path = user_path(&v);
+    ctx.cleanup_later(path.clone());
+    if let Some(k) = invented(&v) {
+        return Err(fail(
+            format!("{attr} not returned by the create (no schema defines it)"),
+            format!("{k:?} in {}", r.describe()),
+        ));
+    }
+    let got = fetch(ctx, &path).await?;
+    match invented(&got) {
+        Some(k) => Err(fail(
+            format!("{attr} not returned by GET {path} (no schema defines it)"),
+            format!("{k:?} = {} in {got}", get_ci(&got, &k).cloned().unwrap_or(Value::Null)),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether `/Schemas` declares the Group schema's `members.value` immutable.
+fn members_value_immutable(schemas: &Value) -> bool {
+    let attr_named = |list: Option<&Value>, name: &str| -> Option<Value> {
+        list?.as_array()?.iter().find(|a| str_at(a, "name").is_some_and(|n| n.eq_ignore_ascii_case(name))).cloned()
+    };
+    super::util::resources(schemas)
+        .iter()
+        .filter(|s| str_at(s, "id") == Some(GROUP_URN))
+        .filter_map(|s| attr_named(get_ci(s, "attributes"), "members"))
+        .filter_map(|m| attr_named(get_ci(&m, "subAttributes"), "value"))
+        .any(|v| str_at(&v, "mutability").is_some_and(|m| m.eq_ignore_ascii_case("immutable")))
+}
+
+/// The `value`s of a Group's members.
+fn member_values(g: &Value) -> Vec<String> {
+    let mut vs: Vec<String> = get_ci(g, "members")
+        .and_then(Value::as_array)
+        .map(|ms| ms.iter().filter_map(|m| str_at(m, "value").map(str::to_owned)).collect())
+        .unwrap_or_default();
+    vs.sort();
+    vs
+}
+
+async fn immutable(ctx: &Ctx) -> Step {
+    // Discovery-driven: the attribute must be declared immutable by the target itself. The one this check knows how
+    // to exercise generically is Group `members.value` (RFC 7643 §4.2 lists it as immutable).
+    let declared = ctx.discovery.schemas.as_ref().is_some_and(members_value_immutable);
+    if !declared {
+        return Err(skip(
+            "/Schemas declares no immutable attribute this check can exercise (it uses Group members.value)",
+        ));
+    }
+    if !ctx.discovery.has_endpoint("/Groups") {
+        return Err(skip("no /Groups endpoint in /ResourceTypes"));
+    }
+    ctx.discovery.require("patch")?;
+    let a = ctx.create_user("imm-a", json!({})).await?;
+    let b = ctx.create_user("imm-b", json!({})).await?;
+    let (a_id, b_id) = (id_of(&a), id_of(&b));
+    let g = ctx.create_group("imm", json!({"members": [{"value": a_id}]})).await?;
+    let path = group_path(&g);
+    let before = member_values(&fetch(ctx, &path).await?);
+    ensure(before == vec![a_id.clone()], format!("setup: the Group created with the one member {a_id}"), || {
+        format!("members {before:?}")
+    })?;
+    let r = ctx
+        .patch(&path, json!([{"op": "replace", "path": format!("members[value eq \"{a_id}\"].value"), "value": b_id}]))
+        .await?;
+    let after = member_values(&fetch(ctx, &path).await?);
+    ensure(after == before, format!("members.value unchanged ({before:?}): it is immutable and already set"), || {
+        format!("{} and then members {after:?}", r.label())
+    })?;
+    if (200..300).contains(&r.status) {
+        return Ok(());
+    }
+    expect_error(&r, 400, Some("mutability"), "a PATCH replacing the immutable members.value")
 }

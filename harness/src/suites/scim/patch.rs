@@ -156,7 +156,7 @@ pub fn checks() -> Vec<Check> {
 }
 
 /// Patches and expects success (200 or 204), returning the GET afterwards.
-async fn apply(ctx: &Ctx, path: &str, ops: Value) -> Step<Value> {
+pub(super) async fn apply(ctx: &Ctx, path: &str, ops: Value) -> Step<Value> {
     let r = ctx.patch(path, ops.clone()).await?;
     if r.status != 200 && r.status != 204 {
         return Err(fail(
