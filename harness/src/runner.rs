@@ -202,6 +202,11 @@ impl Discovery {
         self.spc.as_ref()?.get("bulk")?.get("maxOperations")?.as_u64()
     }
 
+    /// `bulk.maxPayloadSize` in bytes, when stated.
+    pub fn bulk_max_payload(&self) -> Option<u64> {
+        self.spc.as_ref()?.get("bulk")?.get("maxPayloadSize")?.as_u64()
+    }
+
     /// Whether a resource type with this endpoint (`/Groups`) is listed in `/ResourceTypes` (true when the list could
     /// not be read, so that a broken discovery document does not hide failures of the resource checks).
     pub fn has_endpoint(&self, endpoint: &str) -> bool {

@@ -144,8 +144,23 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         }
     };
     live(&format!("idconform check — {} ({}), profile {}", target.name, target.scim_url, opts.profile.as_str()));
+    // On a terminal: one bar redrawn in place, with failures and warnings printed above it as they happen; in logs
+    // (CI) and when stdout carries a report: a line per check.
+    let bar = !stdout_taken && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let progress = |p: Progress<'_>| match p {
         Progress::Started { total } => live(&format!("running {total} checks")),
+        Progress::Finished { result, done, total } if bar => {
+            let mut out = std::io::stdout();
+            if result.status != idconform_harness::report::Status::Pass {
+                let _ = write!(out, "\r{:<90}\r", "");
+                let _ = writeln!(out, "{}", console::progress_line(result, done, total));
+            }
+            let _ = write!(out, "{}", console::progress_bar(result, done, total));
+            if done == total {
+                let _ = writeln!(out);
+            }
+            let _ = out.flush();
+        }
         Progress::Finished { result, done, total } => live(&console::progress_line(result, done, total)),
     };
     let report = match idconform_harness::run(&target, &checks, &opts, &progress).await {

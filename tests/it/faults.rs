@@ -1300,6 +1300,7 @@ fn rows() -> Vec<Row> {
             }),
         ),
         row("scim.bulk.max-operations", "HTTP 413", status("POST", "/Bulk", 413, 200)),
+        row("scim.bulk.max-payload", "HTTP 413", status("POST", "/Bulk", 413, 200)),
         // Groups.
         row("scim.groups.display-name-required", "no scimType", scim_type("invalidValue", None)),
         row(

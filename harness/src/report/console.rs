@@ -15,6 +15,19 @@ pub fn progress_line(r: &CheckResult, done: usize, total: usize) -> String {
     format!("[{done:>width$}/{total}] {:<4}  {}{extra}", r.status.label(), r.id)
 }
 
+/// A progress bar for a terminal, redrawn in place: `[#########...........]  45/112  scim.filter.eq`.
+pub fn progress_bar(r: &CheckResult, done: usize, total: usize) -> String {
+    const WIDTH: usize = 30;
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH).min(WIDTH);
+    let width = total.to_string().len();
+    format!(
+        "\r[{}{}] {done:>width$}/{total}  {:<48}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        one_line(&r.id, 48)
+    )
+}
+
 fn one_line(s: &str, max: usize) -> String {
     let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if flat.chars().count() > max { format!("{}…", flat.chars().take(max).collect::<String>()) } else { flat }

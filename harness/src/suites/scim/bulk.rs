@@ -1,5 +1,5 @@
 //! Bulk (RFC 7644 §3.7), when the target advertises `bulk.supported`: bulkId references, failOnErrors, continuing
-//! past errors, and the maxOperations limit.
+//! past errors, and the maxOperations and maxPayloadSize limits.
 
 use serde_json::{Value, json};
 
@@ -16,6 +16,7 @@ pub fn checks() -> Vec<Check> {
         check! { id: "scim.bulk.bulk-id", title: "A bulkId reference is replaced by the id of the resource created earlier in the request", spec: ("RFC 7644", "3.7.2", "The service provider MUST replace the string \"bulkId:qwerty\" with the permanent resource id once created."), level: Must, tags: [], run: bulk_id },
         check! { id: "scim.bulk.continue-on-error", title: "Without failOnErrors, operations after a failed one are still performed", spec: ("RFC 7644", "3.7", "The service provider MUST continue performing as many changes as possible and disregard partial failures. The client MAY override this behavior by specifying a value for the \"failOnErrors\" attribute."), level: Must, tags: [], run: continue_on_error },
         check! { id: "scim.bulk.fail-on-errors", title: "failOnErrors=1 stops after the first error", spec: ("RFC 7644", "3.7", "failOnErrors: An integer specifying the number of errors that the service provider will accept before the operation is terminated and an error response is returned. OPTIONAL in a request."), level: Must, tags: [], run: fail_on_errors },
+        check! { id: "scim.bulk.max-payload", title: "A request larger than maxPayloadSize answers 413", spec: ("RFC 7644", "3.7.4", "If either limit is exceeded, the service provider MUST return HTTP response code 413 (Payload Too Large)."), level: Must, tags: [], run: max_payload },
         check! { id: "scim.bulk.max-operations", title: "More than maxOperations operations answers 413", spec: ("RFC 7644", "3.7.4", "If either limit is exceeded, the service provider MUST return HTTP response code 413 (Payload Too Large)."), level: Must, tags: [], run: max_operations },
     ]
 }
@@ -125,6 +126,21 @@ async fn fail_on_errors(ctx: &Ctx) -> Step {
         format!("the operation after the first error not performed (no user {skipped})"),
         || format!("the user was created; results {results:?}"),
     )
+}
+
+async fn max_payload(ctx: &Ctx) -> Step {
+    ctx.discovery.require("bulk")?;
+    let Some(max) = ctx.discovery.bulk_max_payload() else {
+        return Err(skip("ServiceProviderConfig does not state bulk.maxPayloadSize"));
+    };
+    if max > 16 * 1024 * 1024 {
+        return Err(skip(format!("bulk.maxPayloadSize is {max} bytes; too large to exceed in a test")));
+    }
+    // One operation padded past the limit; a DELETE of an id that does not exist, so running it would be harmless.
+    let pad = "x".repeat(usize::try_from(max).unwrap_or(usize::MAX) + 1);
+    let ops = json!([{"method": "DELETE", "path": format!("/Users/{}-none", ctx.prefix()), "data": {"padding": pad}}]);
+    let r = ctx.post("/Bulk", &json!({"schemas": [BULK_REQUEST], "Operations": ops})).await?;
+    super::util::expect_error(&r, 413, None, &format!("POST /Bulk larger than maxPayloadSize ({max} bytes)"))
 }
 
 async fn max_operations(ctx: &Ctx) -> Step {
