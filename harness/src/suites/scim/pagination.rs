@@ -101,9 +101,29 @@ async fn list_response(ctx: &Ctx) -> Step {
     })
 }
 
+/// Whether the ids seen while paging are the created ones, each exactly once.
+fn exactly_once(seen: &[String], created: &HashSet<String>, expected: &str) -> Step {
+    let unique: HashSet<String> = seen.iter().cloned().collect();
+    ensure(seen.len() == created.len() && &unique == created, expected, || {
+        format!(
+            "{} ids, {} distinct, {} of the {} created",
+            seen.len(),
+            unique.len(),
+            unique.intersection(created).count(),
+            created.len()
+        )
+    })
+}
+
+/// `&sortBy=userName` where sorting is advertised, so pages are deterministic; without it the server's own order
+/// must still be stable between requests.
+fn stable_order(ctx: &Ctx) -> &'static str {
+    if ctx.discovery.supported("sort") == Some(true) { "&sortBy=userName" } else { "" }
+}
+
 async fn start_count(ctx: &Ctx) -> Step {
     let (prefix, _) = five(ctx).await?;
-    let sort = if ctx.discovery.supported("sort") == Some(true) { "&sortBy=userName" } else { "" };
+    let sort = stable_order(ctx);
     let all = ids(&ctx.list("/Users", &scope(&prefix), &format!("startIndex=1&count=5{sort}")).await?);
     let list = ctx.list("/Users", &scope(&prefix), &format!("startIndex=2&count=2{sort}")).await?;
     let n = resources(&list).len();
@@ -127,26 +147,13 @@ async fn start_count(ctx: &Ctx) -> Step {
 
 async fn no_repeats(ctx: &Ctx) -> Step {
     let (prefix, created) = five(ctx).await?;
-    // Sorting makes the order deterministic where supported; without it the server's own order must still be stable.
-    let sort = if ctx.discovery.supported("sort") == Some(true) { "&sortBy=userName" } else { "" };
+    let sort = stable_order(ctx);
     let mut seen: Vec<String> = Vec::new();
     for start in [1, 3, 5] {
         let list = ctx.list("/Users", &scope(&prefix), &format!("startIndex={start}&count=2{sort}")).await?;
         seen.extend(ids(&list));
     }
-    let unique: HashSet<String> = seen.iter().cloned().collect();
-    ensure(
-        seen.len() == 5 && unique == created,
-        "pages startIndex=1,3,5 with count=2 to return the 5 users exactly once",
-        || {
-            format!(
-                "{} ids, {} distinct, {} of the 5 created",
-                seen.len(),
-                unique.len(),
-                unique.intersection(&created).count()
-            )
-        },
-    )
+    exactly_once(&seen, &created, "pages startIndex=1,3,5 with count=2 to return the 5 users exactly once")
 }
 
 async fn count_zero(ctx: &Ctx) -> Step {
@@ -191,17 +198,5 @@ async fn cursor(ctx: &Ctx) -> Step {
             ));
         }
     }
-    let unique: HashSet<String> = seen.iter().cloned().collect();
-    ensure(
-        seen.len() == 5 && unique == created,
-        "cursor pages of 2 to return the 5 users exactly once, then no nextCursor",
-        || {
-            format!(
-                "{} ids, {} distinct, {} of the 5 created",
-                seen.len(),
-                unique.len(),
-                unique.intersection(&created).count()
-            )
-        },
-    )
+    exactly_once(&seen, &created, "cursor pages of 2 to return the 5 users exactly once, then no nextCursor")
 }
