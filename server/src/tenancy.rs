@@ -59,8 +59,9 @@ impl Tenancy {
         t
     }
 
-    /// Adds or replaces a token record.
+    /// Adds or replaces a token record; a record with the same id but another secret replaces the old secret.
     pub fn put_token(&mut self, token: TokenRecord) {
+        self.tokens.retain(|_, t| t.id != token.id);
         self.tokens.insert(token.hash, token);
     }
 

@@ -209,8 +209,8 @@ impl ScimService {
             .ok_or_else(|| ScimError::Unauthorized("the directory of this token no longer exists".into()))
     }
 
-    /// Creates the demo workspace `acme` with one SCIM directory, unless it exists; sets its token to `token` (or a
-    /// fresh random one) and returns (directory id, token).
+    /// Creates the demo workspace `acme` with one SCIM directory, unless it exists; sets its one demo token to
+    /// `token` (or a fresh random one), replacing the previous run's, and returns (directory id, token).
     pub async fn ensure_demo(&self, token: Option<String>) -> Result<(String, String), StoreError> {
         let now = self.now();
         let ws =
@@ -223,8 +223,9 @@ impl ScimService {
             created: now.clone(),
         };
         let token = token.unwrap_or_else(generate_token);
+        // One demo token, replaced at every start: tokens of earlier runs stop working instead of piling up.
         let rec = TokenRecord {
-            id: format!("demo-{}", hex::encode(&hash_token(&token)[..6])),
+            id: "acme-demo".into(),
             directory_id: dir_id.clone(),
             name: "demo".into(),
             hash: hash_token(&token),
@@ -238,10 +239,7 @@ impl ScimService {
             batch.push(Write::PutWorkspace(ws.clone()));
             batch.push(Write::PutDirectory(dir.clone()));
         }
-        let known = self.tenancy.read().authenticate(&token, String::new).is_some();
-        if !known {
-            batch.push(Write::PutToken(rec.clone()));
-        }
+        batch.push(Write::PutToken(rec.clone()));
         self.store.commit(batch).await?;
         let mut t = self.tenancy.write();
         if !exists {
@@ -249,9 +247,7 @@ impl ScimService {
             t.directories.insert(dir.id.clone(), dir.clone());
             self.dirs.write().insert(dir.id.clone(), Arc::new(Dir::new(dir)));
         }
-        if !known {
-            t.put_token(rec);
-        }
+        t.put_token(rec);
         Ok((dir_id, token))
     }
 

@@ -147,8 +147,8 @@ fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreErro
                 .prepare_cached(
                     "INSERT INTO scim_tokens (id, directory_id, name, hash, created, expires_at, revoked_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, expires_at = excluded.expires_at,
-                     revoked_at = excluded.revoked_at",
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, hash = excluded.hash,
+                     expires_at = excluded.expires_at, revoked_at = excluded.revoked_at",
                 )
                 .and_then(|mut s| {
                     s.execute(params![

@@ -40,3 +40,22 @@ async fn file_database_survives_restart() {
     assert_eq!(r.body["userName"], Value::from("durable"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[tokio::test]
+async fn each_demo_start_replaces_the_previous_demo_token() {
+    let tmp = std::env::temp_dir().join(format!("idconform-demo-token-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let db = tmp.join("demo.db").to_str().expect("path").to_owned();
+    let _ = std::fs::remove_file(&db);
+    {
+        let state = idconform_server::build_state(ServerConfig::default(), &db, Arc::new(SystemClock)).expect("state");
+        state.scim.ensure_demo(Some("first-token".into())).await.expect("demo");
+        state.scim.ensure_demo(Some("second-token".into())).await.expect("demo again");
+        assert!(state.scim.authenticate("first-token").is_err(), "the earlier demo token stops working at once");
+        assert!(state.scim.authenticate("second-token").is_ok());
+    }
+    let state = idconform_server::build_state(ServerConfig::default(), &db, Arc::new(SystemClock)).expect("reopen");
+    assert!(state.scim.authenticate("first-token").is_err(), "and stays revoked after a restart");
+    assert!(state.scim.authenticate("second-token").is_ok());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
