@@ -94,7 +94,7 @@ async fn method_not_allowed() -> Response {
 
 /// The whole server as a router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .nest(SCIM_PREFIX, scim_routes())
         // The discovery documents are also served at the root (RFC 7644 §4).
         .merge(discovery_routes())
@@ -104,13 +104,17 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        // One INFO line per request (method, path, status, latency); JSON with `--log-format json`. Headers are
-        // not logged, so tokens never reach the logs.
-        .layer(
+        .with_state(state);
+    // One INFO line per request (method, path, status, latency); JSON with `--log-format json`. Headers are not
+    // logged, so tokens never reach the logs. When INFO is off (`--log warn`), the layer would only cost time.
+    if tracing::enabled!(target: "tower_http::trace::on_response", Level::INFO) {
+        router.layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
-        .with_state(state)
+    } else {
+        router
+    }
 }

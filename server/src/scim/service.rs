@@ -372,7 +372,10 @@ impl ScimService {
         match (&e.value, proj.is_default()) {
             (Value::Object(stored), true) => {
                 let (_, derived) = self.derived(st, kind, e, base);
-                serde_json::to_string(&Merged { stored, derived: &derived }).unwrap_or_default()
+                // Serialising maps of JSON values into a Vec cannot fail; the buffer is sized for a typical resource.
+                let mut out = Vec::with_capacity(1024);
+                let _ = serde_json::to_writer(&mut out, &Merged { stored, derived: &derived });
+                String::from_utf8(out).unwrap_or_default()
             }
             _ => self.render(st, kind, e, proj, base).body.to_string(),
         }
