@@ -358,24 +358,16 @@ impl DirectoryState {
                 Ok(QueryPage { total, start_index: *start, items, next_cursor: None, previous_cursor: None })
             }
             PageRequest::Cursor { cursor, count } => {
-                // Unsorted cursors carry the last seq seen, so inserts and deletes between pages never make a
-                // client skip or repeat a resource (RFC 9865 §3).
-                let after = match cursor.as_deref() {
-                    None | Some("") => None,
-                    Some(c) => {
-                        Some(c.strip_prefix('s').and_then(|n| n.parse::<u64>().ok()).ok_or_else(|| invalid_cursor(c))?)
-                    }
-                };
-                let from = after.map_or(0, |s| table.order.partition_point(|(q, _)| *q <= s));
-                let end = (from + count).min(total);
-                let items: Vec<Arc<Entry>> =
-                    table.order[from..end].iter().filter_map(|(_, id)| table.by_id.get(id).cloned()).collect();
-                let next_cursor = (end < total).then(|| format!("s{}", table.order[end - 1].0));
-                let previous_cursor = (from > 0).then(|| {
-                    let back = from.saturating_sub(*count);
-                    if back == 0 { String::new() } else { format!("s{}", table.order[back - 1].0) }
-                });
-                Ok(QueryPage { total, start_index: from + 1, items, next_cursor, previous_cursor })
+                let w = cursor_window(|i| table.order[i].0, total, cursor.as_deref(), *count, false)?;
+                let items =
+                    table.order[w.from..w.end].iter().filter_map(|(_, id)| table.by_id.get(id).cloned()).collect();
+                Ok(QueryPage {
+                    total,
+                    start_index: w.from + 1,
+                    items,
+                    next_cursor: w.next,
+                    previous_cursor: w.previous,
+                })
             }
         }
     }
@@ -492,35 +484,61 @@ fn paginate(selected: Vec<Arc<Entry>>, page: &PageRequest, sorted: bool) -> Scim
             Ok(QueryPage { total, start_index: *start, items, next_cursor: None, previous_cursor: None })
         }
         PageRequest::Cursor { cursor, count } => {
-            // Filtered or sorted results: the cursor is a position in the result ("o<offset>"), or, unsorted, the
-            // last seq seen ("s<seq>"), which stays stable while resources are added or removed.
-            let from = match cursor.as_deref() {
-                None | Some("") => 0,
-                Some(c) => match (c.strip_prefix('s'), c.strip_prefix('o')) {
-                    (Some(s), _) if !sorted => {
-                        let seq = s.parse::<u64>().map_err(|_| invalid_cursor(c))?;
-                        selected.partition_point(|e| e.seq <= seq)
-                    }
-                    (_, Some(o)) => o.parse::<usize>().map_err(|_| invalid_cursor(c))?.min(total),
-                    _ => return Err(invalid_cursor(c)),
-                },
-            };
-            let end = (from + count).min(total);
-            let mk = |pos: usize| {
-                if pos == 0 {
-                    String::new()
-                } else if sorted {
-                    format!("o{pos}")
-                } else {
-                    format!("s{}", selected[pos - 1].seq)
-                }
-            };
-            let next_cursor = (end < total).then(|| mk(end));
-            let previous_cursor = (from > 0).then(|| mk(from.saturating_sub(*count)));
-            let items = selected[from..end].to_vec();
-            Ok(QueryPage { total, start_index: from + 1, items, next_cursor, previous_cursor })
+            let w = cursor_window(|i| selected[i].seq, total, cursor.as_deref(), *count, sorted)?;
+            let items = selected[w.from..w.end].to_vec();
+            Ok(QueryPage { total, start_index: w.from + 1, items, next_cursor: w.next, previous_cursor: w.previous })
         }
     }
+}
+
+/// The positions a cursor page covers in a result of `total` entries, and the cursors around it (RFC 9865 §3).
+struct CursorWindow {
+    from: usize,
+    end: usize,
+    next: Option<String>,
+    previous: Option<String>,
+}
+
+/// Reads a cursor and computes its page. Unsorted results (in creation order) use the last seq seen (`s<seq>`),
+/// which stays right while resources are added or removed between pages, so a client never skips or repeats one;
+/// sorted results use a position (`o<offset>`). `seq_at(i)` is the seq of the i-th entry of the result. An empty
+/// cursor is the first page; anything this server would not have issued for the query is `invalidCursor`.
+fn cursor_window(
+    seq_at: impl Fn(usize) -> u64,
+    total: usize,
+    cursor: Option<&str>,
+    count: usize,
+    sorted: bool,
+) -> ScimResult<CursorWindow> {
+    let from = match cursor {
+        None | Some("") => 0,
+        Some(c) => match (sorted, c.strip_prefix('s'), c.strip_prefix('o')) {
+            (false, Some(s), _) => {
+                let seq = s.parse::<u64>().map_err(|_| invalid_cursor(c))?;
+                // The first position after the last seen seq (seqs increase along the result).
+                let (mut lo, mut hi) = (0, total);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if seq_at(mid) <= seq { lo = mid + 1 } else { hi = mid }
+                }
+                lo
+            }
+            (true, _, Some(o)) => o.parse::<usize>().map_err(|_| invalid_cursor(c))?.min(total),
+            _ => return Err(invalid_cursor(c)),
+        },
+    };
+    let end = (from + count).min(total);
+    let at = |pos: usize| match (pos, sorted) {
+        (0, _) => String::new(),
+        (_, true) => format!("o{pos}"),
+        (_, false) => format!("s{}", seq_at(pos - 1)),
+    };
+    Ok(CursorWindow {
+        from,
+        end,
+        next: (end < total).then(|| at(end)),
+        previous: (from > 0).then(|| at(from.saturating_sub(count))),
+    })
 }
 
 fn invalid_cursor(c: &str) -> ScimError {
