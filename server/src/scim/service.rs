@@ -212,88 +212,81 @@ impl ScimService {
     /// Creates the demo workspace `acme` with one SCIM directory, unless it exists; sets its one demo token to
     /// `token` (or a fresh random one), replacing the previous run's, and returns (directory id, token).
     pub async fn ensure_demo(&self, token: Option<String>) -> Result<(String, String), StoreError> {
-        let now = self.now();
-        let ws =
-            WorkspaceRecord { id: "acme".into(), name: "Acme".into(), plan: "enterprise".into(), created: now.clone() };
-        let dir_id = "acme-scim".to_owned();
-        let dir = DirectoryRecord {
-            id: dir_id.clone(),
-            workspace_id: ws.id.clone(),
-            name: "Acme SCIM directory".into(),
-            created: now.clone(),
-        };
         let token = token.unwrap_or_else(generate_token);
-        // One demo token, replaced at every start: tokens of earlier runs stop working instead of piling up.
-        let rec = TokenRecord {
-            id: "acme-demo".into(),
-            directory_id: dir_id.clone(),
-            name: "demo".into(),
-            hash: hash_token(&token),
-            created: now,
-            expires_at: None,
-            revoked_at: None,
-        };
-        let mut batch: Batch = Vec::new();
-        let exists = self.tenancy.read().directories.contains_key(&dir_id);
-        if !exists {
-            batch.push(Write::PutWorkspace(ws.clone()));
-            batch.push(Write::PutDirectory(dir.clone()));
-        }
-        batch.push(Write::PutToken(rec.clone()));
-        self.store.commit(batch).await?;
-        let mut t = self.tenancy.write();
-        if !exists {
-            t.workspaces.insert(ws.id.clone(), ws);
-            t.directories.insert(dir.id.clone(), dir.clone());
-            self.dirs.write().insert(dir.id.clone(), Arc::new(Dir::new(dir)));
-        }
-        t.put_token(rec);
-        Ok((dir_id, token))
+        // One demo token (a fixed record id), replaced at every start: tokens of earlier runs stop working instead of
+        // piling up.
+        self.install_directory("acme", "Acme", "acme-scim", "Acme SCIM directory", "acme-demo", "demo", &token).await?;
+        Ok(("acme-scim".to_owned(), token))
     }
 
     /// Creates a SCIM directory (and its workspace, on the enterprise plan, if new) with one bearer token; returns
     /// the directory id and the token, which is shown only here.
     pub async fn create_directory(&self, workspace_id: &str, name: &str) -> Result<(String, String), StoreError> {
+        let dir_id = format!("dir_{}", uuid::Uuid::new_v4().simple());
+        let token_id = format!("tok_{}", uuid::Uuid::new_v4().simple());
+        let token = generate_token();
+        self.install_directory(workspace_id, workspace_id, &dir_id, name, &token_id, "default", &token).await?;
+        Ok((dir_id, token))
+    }
+
+    /// Writes a workspace and a directory (each only if new) and a token record (added, or its secret replaced),
+    /// then makes them live.
+    #[allow(clippy::too_many_arguments)]
+    async fn install_directory(
+        &self,
+        workspace_id: &str,
+        workspace_name: &str,
+        dir_id: &str,
+        dir_name: &str,
+        token_id: &str,
+        token_name: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
         let now = self.now();
-        let mut batch: Batch = Vec::new();
-        let ws_known = self.tenancy.read().workspaces.contains_key(workspace_id);
         let ws = WorkspaceRecord {
             id: workspace_id.to_owned(),
-            name: workspace_id.to_owned(),
+            name: workspace_name.to_owned(),
             plan: "enterprise".into(),
             created: now.clone(),
         };
-        if !ws_known {
-            batch.push(Write::PutWorkspace(ws.clone()));
-        }
         let dir = DirectoryRecord {
-            id: format!("dir_{}", uuid::Uuid::new_v4().simple()),
+            id: dir_id.to_owned(),
             workspace_id: workspace_id.to_owned(),
-            name: name.to_owned(),
+            name: dir_name.to_owned(),
             created: now.clone(),
         };
-        let token = generate_token();
         let rec = TokenRecord {
-            id: format!("tok_{}", uuid::Uuid::new_v4().simple()),
-            directory_id: dir.id.clone(),
-            name: "default".into(),
-            hash: hash_token(&token),
+            id: token_id.to_owned(),
+            directory_id: dir_id.to_owned(),
+            name: token_name.to_owned(),
+            hash: hash_token(token),
             created: now,
             expires_at: None,
             revoked_at: None,
         };
-        batch.push(Write::PutDirectory(dir.clone()));
+        let (ws_new, dir_new) = {
+            let t = self.tenancy.read();
+            (!t.workspaces.contains_key(workspace_id), !t.directories.contains_key(dir_id))
+        };
+        let mut batch: Batch = Vec::new();
+        if ws_new {
+            batch.push(Write::PutWorkspace(ws.clone()));
+        }
+        if dir_new {
+            batch.push(Write::PutDirectory(dir.clone()));
+        }
         batch.push(Write::PutToken(rec.clone()));
         self.store.commit(batch).await?;
         let mut t = self.tenancy.write();
-        if !ws_known {
+        if ws_new {
             t.workspaces.insert(ws.id.clone(), ws);
         }
-        t.directories.insert(dir.id.clone(), dir.clone());
+        if dir_new {
+            t.directories.insert(dir.id.clone(), dir.clone());
+            self.dirs.write().insert(dir.id.clone(), Arc::new(Dir::new(dir)));
+        }
         t.put_token(rec);
-        let id = dir.id.clone();
-        self.dirs.write().insert(dir.id.clone(), Arc::new(Dir::new(dir)));
-        Ok((id, token))
+        Ok(())
     }
 
     /// Members of a workspace (SCIM-provisioned ones included), for the admin views and tests.
