@@ -99,16 +99,6 @@ pub struct ListBody {
 }
 
 impl ListBody {
-    /// The number of resources on this page.
-    pub fn len(&self) -> usize {
-        self.resources.len()
-    }
-
-    /// Whether the page is empty.
-    pub fn is_empty(&self) -> bool {
-        self.resources.is_empty()
-    }
-
     /// The ListResponse as JSON text, `Resources` last.
     pub fn to_json(&self) -> String {
         let head = Value::Object(self.fields.clone()).to_string();
@@ -150,9 +140,13 @@ fn not_found(kind: ResourceKind, id: &str) -> ScimError {
 /// Compares an If-Match / If-None-Match header with a version (RFC 7232 §3.1 and §3.2; weak comparison, as SCIM ETags
 /// are weak, RFC 7644 §3.14). `*` matches any current version.
 pub fn etag_matches(header: &str, version: &str) -> bool {
-    let strip = |t: &str| t.trim().trim_start_matches("W/").trim_matches('"').to_owned();
-    let want = strip(version);
-    header.split(',').any(|t| t.trim() == "*" || strip(t) == want)
+    let want = opaque_tag(version);
+    header.split(',').any(|t| t.trim() == "*" || opaque_tag(t) == want)
+}
+
+/// The opaque part of an entity tag: `W/"12"` → `12` (RFC 7232 §2.3).
+fn opaque_tag(tag: &str) -> &str {
+    tag.trim().trim_start_matches("W/").trim_matches('"')
 }
 
 impl ScimService {
@@ -722,7 +716,7 @@ impl ScimService {
         Ok(e)
     }
 
-    async fn write_updated(
+    fn write_updated(
         &self,
         dir: &Dir,
         kind: ResourceKind,
@@ -769,7 +763,7 @@ impl ScimService {
         let _w = dir.write.lock().await;
         let old = self.current(dir, kind, id, if_match)?;
         let v = resource::merge_for_replace(&old.value, v, rt)?;
-        let staged = self.write_updated(dir, kind, &old, v, password_hash).await?;
+        let staged = self.write_updated(dir, kind, &old, v, password_hash)?;
         drop(_w);
         self.durable(staged).await?;
         self.get(dir, kind, id, proj, base)
@@ -797,7 +791,7 @@ impl ScimService {
         resource::validate_after_patch(&old.value, &v, rt)?;
         if outcome.changed || outcome.password.is_some() {
             let password_hash = Self::hash_password(outcome.password).await?;
-            let staged = self.write_updated(dir, kind, &old, v, password_hash).await?;
+            let staged = self.write_updated(dir, kind, &old, v, password_hash)?;
             drop(_w);
             self.durable(staged).await?;
         }
@@ -955,7 +949,7 @@ pub fn weak_etag(n: u64) -> String {
 }
 
 fn version_number(etag: &str) -> u64 {
-    etag.trim_start_matches("W/").trim_matches('"').parse().unwrap_or(0)
+    opaque_tag(etag).parse().unwrap_or(0)
 }
 
 fn primary_email(user: &Value) -> String {
