@@ -236,24 +236,35 @@ impl Client {
         }
         let started = Instant::now();
         let result = builder.send().await;
-        let mut exchange = Exchange {
-            method: method.clone(),
-            url: url.clone(),
-            request_headers: recorded_headers,
-            request_body: req.body.as_deref().map(cut),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: None,
-            error: None,
-            duration_ms: 0,
-        };
+        // A discarding recorder (load generation) skips building the exchange: copies of every header and body
+        // would cost more than the request itself.
+        let record =
+            |status: Option<u16>, resp_headers: &[(String, String)], body: Option<&str>, error: Option<&str>| {
+                if log.discards() {
+                    return;
+                }
+                log.push(Exchange {
+                    method: method.clone(),
+                    url: url.clone(),
+                    request_headers: recorded_headers.clone(),
+                    request_body: req.body.as_deref().map(cut),
+                    status,
+                    response_headers: resp_headers.to_vec(),
+                    response_body: body.filter(|b| !b.is_empty()).map(cut),
+                    error: error.map(str::to_owned),
+                    duration_ms: elapsed_ms(started),
+                });
+            };
         let resp = match result {
             Ok(r) => r,
             Err(e) => {
-                let err = HttpError { method, url, message: describe_error(&e), connect: e.is_connect() };
-                exchange.error = Some(err.message.clone());
-                exchange.duration_ms = elapsed_ms(started);
-                log.push(exchange);
+                let err = HttpError {
+                    method: method.clone(),
+                    url: url.clone(),
+                    message: describe_error(&e),
+                    connect: e.is_connect(),
+                };
+                record(None, &[], None, Some(&err.message));
                 return Err(err);
             }
         };
@@ -266,20 +277,13 @@ impl Client {
         let body = match resp.bytes().await {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
-                let err = HttpError { method, url, message: describe_error(&e), connect: false };
-                exchange.status = Some(status);
-                exchange.response_headers = resp_headers;
-                exchange.error = Some(err.message.clone());
-                exchange.duration_ms = elapsed_ms(started);
-                log.push(exchange);
+                let err =
+                    HttpError { method: method.clone(), url: url.clone(), message: describe_error(&e), connect: false };
+                record(Some(status), &resp_headers, None, Some(&err.message));
                 return Err(err);
             }
         };
-        exchange.status = Some(status);
-        exchange.response_headers = resp_headers.clone();
-        exchange.response_body = if body.is_empty() { None } else { Some(cut(&body)) };
-        exchange.duration_ms = elapsed_ms(started);
-        log.push(exchange);
+        record(Some(status), &resp_headers, Some(&body), None);
         Ok(Response { method, url, status, headers: resp_headers, body })
     }
 }
@@ -313,22 +317,37 @@ fn cut(s: &str) -> String {
 
 /// The exchanges of one check, in order.
 #[derive(Debug, Default)]
-pub struct Recorder(Mutex<Vec<Exchange>>);
+pub struct Recorder {
+    exchanges: Mutex<Vec<Exchange>>,
+    discard: bool,
+}
 
 impl Recorder {
     /// An empty recorder.
     pub fn new() -> Self {
-        Recorder(Mutex::new(Vec::new()))
+        Recorder::default()
+    }
+
+    /// A recorder that keeps nothing, for load generation.
+    pub fn discarding() -> Self {
+        Recorder { exchanges: Mutex::new(Vec::new()), discard: true }
+    }
+
+    /// Whether this recorder keeps nothing.
+    pub fn discards(&self) -> bool {
+        self.discard
     }
 
     /// Appends an exchange.
     pub fn push(&self, e: Exchange) {
-        self.0.lock().push(e);
+        if !self.discard {
+            self.exchanges.lock().push(e);
+        }
     }
 
     /// Takes the recorded exchanges.
     pub fn take(&self) -> Vec<Exchange> {
-        std::mem::take(&mut *self.0.lock())
+        std::mem::take(&mut *self.exchanges.lock())
     }
 }
 

@@ -1,14 +1,18 @@
 //! idconform harness: conformance checks that drive any SCIM 2.0 service provider over HTTP, the runner that
-//! selects and executes them, and the reports they produce.
+//! selects and executes them, mock Okta and Entra clients, scenario replay, initial-sync load, and the reports
+//! they produce.
 //!
 //! The harness never imports the reference server: a check that passes against the embedded server means the same
 //! against a third party.
 
 pub mod check;
 pub mod http;
+pub mod idp;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod suites;
+pub mod sync;
 pub mod target;
 
 pub use check::{Check, Level, Outcome, Spec};

@@ -453,33 +453,71 @@ async fn run_one(check: &Check, level: Level, ctx: &Ctx, target: &Target) -> Che
         Err(o) => o,
     };
     ctx.run_cleanup().await;
-    let exchanges = ctx.log.take();
-    let (status, message, expected, actual) = match &outcome {
-        Outcome::Pass => (Status::Pass, "passed".to_owned(), None, None),
-        Outcome::Fail { expected, actual } => {
-            let status = if level == Level::Must { Status::Fail } else { Status::Warn };
-            (status, format!("expected {expected}; got {actual}"), Some(expected.clone()), Some(actual.clone()))
-        }
-        Outcome::Skip { reason } => (Status::Skip, reason.clone(), None, None),
-    };
-    let deviation = target.deviation(check.id).map(|d| DeviationNote {
-        reason: d.reason.clone(),
-        still_fails: matches!(status, Status::Fail | Status::Warn),
-    });
-    CheckResult {
+    let verdict = Verdict {
         id: check.id.to_owned(),
         title: check.title.to_owned(),
         section: check.section().to_owned(),
-        spec: check.spec,
+        spec: check.spec.into(),
         level,
         tags: check.tags.iter().map(|t| (*t).to_owned()).collect(),
-        status,
-        message,
-        expected,
-        actual,
-        deviation,
-        // Passing checks keep their report small; the exchanges matter when something has to be explained.
-        exchanges: if status == Status::Pass { Vec::new() } else { exchanges },
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    verdict.into_result(outcome, ctx.log.take(), started, target)
+}
+
+/// What a result is about, before its outcome is known: shared by checks and replayed scenario steps, so both
+/// reach the reports in the same form.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// Stable id.
+    pub id: String,
+    /// One line.
+    pub title: String,
+    /// Report section.
+    pub section: String,
+    /// The clause enforced.
+    pub spec: crate::report::Clause,
+    /// Effective level.
+    pub level: Level,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+impl Verdict {
+    /// The result for an outcome: a failure of a SHOULD or MAY is a warning; a declared deviation is attached;
+    /// exchanges are kept only when something has to be explained.
+    pub fn into_result(
+        self,
+        outcome: Outcome,
+        exchanges: Vec<crate::http::Exchange>,
+        started: Instant,
+        target: &Target,
+    ) -> CheckResult {
+        let (status, message, expected, actual) = match &outcome {
+            Outcome::Pass => (Status::Pass, "passed".to_owned(), None, None),
+            Outcome::Fail { expected, actual } => {
+                let status = if self.level == Level::Must { Status::Fail } else { Status::Warn };
+                (status, format!("expected {expected}; got {actual}"), Some(expected.clone()), Some(actual.clone()))
+            }
+            Outcome::Skip { reason } => (Status::Skip, reason.clone(), None, None),
+        };
+        let deviation = target.deviation(&self.id).map(|d| DeviationNote {
+            reason: d.reason.clone(),
+            still_fails: matches!(status, Status::Fail | Status::Warn),
+        });
+        CheckResult {
+            id: self.id,
+            title: self.title,
+            section: self.section,
+            spec: self.spec,
+            level: self.level,
+            tags: self.tags,
+            status,
+            message,
+            expected,
+            actual,
+            deviation,
+            exchanges: if status == Status::Pass { Vec::new() } else { exchanges },
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod bench;
 pub mod check;
+pub mod common;
 pub mod embedded;
+pub mod replay;
 pub mod serve;
 
 /// How log lines are written.

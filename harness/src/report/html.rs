@@ -74,9 +74,9 @@ pub fn render(report: &Report) -> String {
             let _ = write!(
                 out,
                 "<blockquote>{} §{}: “{}”</blockquote>",
-                escape(r.spec.rfc),
-                escape(r.spec.section),
-                escape(r.spec.text)
+                escape(&r.spec.rfc),
+                escape(&r.spec.section),
+                escape(&r.spec.text)
             );
             match r.status {
                 Status::Fail | Status::Warn => {

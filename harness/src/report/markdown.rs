@@ -44,9 +44,9 @@ pub fn render(report: &Report) -> String {
                 r.id,
                 r.level.as_str(),
                 escape(&r.title),
-                escape(r.spec.rfc),
-                escape(r.spec.section),
-                escape(r.spec.text),
+                escape(&r.spec.rfc),
+                escape(&r.spec.section),
+                escape(&r.spec.text),
                 escape(r.expected.as_deref().unwrap_or("")),
                 escape(r.actual.as_deref().unwrap_or(""))
             );

@@ -44,6 +44,24 @@ impl Status {
     }
 }
 
+/// The clause a result enforces, owned: a check's static [`Spec`], or the `spec` and `expect` of a replayed
+/// scenario step read from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clause {
+    /// The document, e.g. `RFC 7644` or `Microsoft Entra ID`.
+    pub rfc: String,
+    /// The section, e.g. `3.4.2.2`, or the vendor document's title.
+    pub section: String,
+    /// The normative sentence or vendor expectation.
+    pub text: String,
+}
+
+impl From<Spec> for Clause {
+    fn from(s: Spec) -> Self {
+        Clause { rfc: s.rfc.to_owned(), section: s.section.to_owned(), text: s.text.to_owned() }
+    }
+}
+
 /// A declared deviation attached to a result.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviationNote {
@@ -63,7 +81,7 @@ pub struct CheckResult {
     /// Section (second segment of the id).
     pub section: String,
     /// The clause enforced.
-    pub spec: Spec,
+    pub spec: Clause,
     /// Effective level under the profile.
     pub level: Level,
     /// Tags.

@@ -1,0 +1,189 @@
+//! What the verbs that drive a target share: how the target is named on the command line, where reports go, the
+//! live progress display, and the exit codes.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use idconform_harness::report::{Status, console};
+use idconform_harness::runner::Progress;
+use idconform_harness::{Format, Report, Target};
+
+use super::embedded;
+
+/// Exit code: a MUST failed.
+pub const EXIT_MUST_FAILED: u8 = 1;
+/// Exit code: usage or configuration error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the target did not answer.
+pub const EXIT_UNREACHABLE: u8 = 3;
+
+/// Why a verb stopped before it could judge the target.
+#[derive(Debug)]
+pub enum Failure {
+    /// Usage or configuration error (exit code 2).
+    Usage(String),
+    /// The target did not answer (exit code 3).
+    Unreachable(String),
+}
+
+impl Failure {
+    /// Prints the error and gives the exit code.
+    pub fn exit(self) -> std::process::ExitCode {
+        let (msg, code) = match self {
+            Failure::Usage(m) => (m, EXIT_USAGE),
+            Failure::Unreachable(m) => (m, EXIT_UNREACHABLE),
+        };
+        eprintln!("error: {msg}");
+        std::process::ExitCode::from(code)
+    }
+}
+
+/// The target options: a target file, a URL and token, or (neither) the embedded reference server.
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    /// Target file (TOML: SCIM base URL, token or token_env, deviations); see harness/examples/target.toml.
+    #[arg(long, conflicts_with_all = ["scim_url", "token", "other_token"])]
+    pub target: Option<PathBuf>,
+    /// SCIM base URL of an external server, e.g. https://idp.example.com/scim/v2.
+    #[arg(long, value_name = "URL")]
+    pub scim_url: Option<String>,
+    /// Bearer token for --scim-url.
+    #[arg(long, env = "IDCONFORM_SCIM_TOKEN", hide_env_values = true, requires = "scim_url")]
+    pub token: Option<String>,
+    /// Bearer token of another tenant of the same service (check scim.auth.other-tenant; skipped without it).
+    #[arg(long, env = "IDCONFORM_SCIM_OTHER_TOKEN", hide_env_values = true, requires = "scim_url")]
+    pub other_token: Option<String>,
+}
+
+impl TargetArgs {
+    /// The target; with neither a file nor a URL, the embedded reference server is started (in `--strict` mode
+    /// when `strict`) and lives as long as the process.
+    pub fn resolve(&self, strict: bool) -> Result<Target, Failure> {
+        if let Some(path) = &self.target {
+            return Target::load(path).map_err(|e| Failure::Usage(e.to_string()));
+        }
+        if let Some(url) = &self.scim_url {
+            let mut t = Target::new(url, self.token.clone()).map_err(|e| Failure::Usage(e.to_string()))?;
+            t.other_token = self.other_token.clone();
+            return Ok(t);
+        }
+        let server = embedded::start(":memory:", strict, 2)
+            .map_err(|e| Failure::Unreachable(format!("cannot start the embedded server: {e:#}")))?;
+        let mut t = Target::new(&server.scim_url, Some(server.token)).map_err(|e| Failure::Usage(e.to_string()))?;
+        t.name = if strict { "embedded reference server (--strict)" } else { "embedded reference server" }.into();
+        t.other_token = Some(server.other_token);
+        Ok(t)
+    }
+
+    /// Whether the embedded server will be used.
+    pub fn embedded(&self) -> bool {
+        self.target.is_none() && self.scim_url.is_none()
+    }
+}
+
+/// Where reports go.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Report format (console, json, junit, markdown, html); pair each with an --out, in order. Repeatable.
+    #[arg(long = "report", value_name = "FORMAT")]
+    pub reports: Vec<Format>,
+    /// File for the --report at the same position (`-` for stdout).
+    #[arg(long = "out", value_name = "FILE")]
+    pub outs: Vec<String>,
+}
+
+impl ReportArgs {
+    /// Fails unless every --report has its --out.
+    pub fn validate(&self) -> Result<(), Failure> {
+        if self.reports.len() == self.outs.len() {
+            return Ok(());
+        }
+        Err(Failure::Usage(format!(
+            "each --report needs an --out (got {} --report and {} --out)",
+            self.reports.len(),
+            self.outs.len()
+        )))
+    }
+
+    /// Whether a report goes to stdout (the live display then moves to stderr).
+    pub fn stdout_taken(&self) -> bool {
+        self.outs.iter().any(|o| o == "-")
+    }
+
+    /// Writes every requested report.
+    pub fn write(&self, report: &Report) -> Result<(), Failure> {
+        for (format, out) in self.reports.iter().zip(&self.outs) {
+            let text = report.render(*format);
+            if out == "-" {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(text.as_bytes());
+            } else if let Err(e) = std::fs::write(out, text) {
+                return Err(Failure::Usage(format!("cannot write report {out}: {e}")));
+            } else {
+                eprintln!("wrote {out}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The live display of a run: a line per result in logs (and when stdout carries a report), or one bar redrawn
+/// in place on a terminal with failures and warnings printed above it.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    to_stderr: bool,
+    bar: bool,
+}
+
+impl Live {
+    /// The display for these report options.
+    pub fn new(reports: &ReportArgs) -> Self {
+        let to_stderr = reports.stdout_taken();
+        Live { to_stderr, bar: !to_stderr && std::io::IsTerminal::is_terminal(&std::io::stdout()) }
+    }
+
+    /// Whether a bar is redrawn in place.
+    pub fn bar(&self) -> bool {
+        self.bar
+    }
+
+    /// Prints a line.
+    pub fn line(&self, line: &str) {
+        if self.to_stderr {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        } else {
+            say(line);
+        }
+    }
+
+    /// Redraws the bar (terminal only) with `text`, which starts with a carriage return.
+    pub fn redraw(&self, text: &str, last: bool) {
+        let mut out = std::io::stdout();
+        let _ = write!(out, "{text}");
+        if last {
+            let _ = writeln!(out);
+        }
+        let _ = out.flush();
+    }
+
+    /// Shows one progress event of a check or replay run.
+    pub fn progress(&self, p: Progress<'_>, what: &str) {
+        match p {
+            Progress::Started { total } => self.line(&format!("running {total} {what}")),
+            Progress::Finished { result, done, total } if self.bar => {
+                let mut out = std::io::stdout();
+                if result.status != Status::Pass {
+                    let _ = write!(out, "\r{:<90}\r", "");
+                    let _ = writeln!(out, "{}", console::progress_line(result, done, total));
+                }
+                self.redraw(&console::progress_bar(result, done, total), done == total);
+            }
+            Progress::Finished { result, done, total } => self.line(&console::progress_line(result, done, total)),
+        }
+    }
+}
+
+/// Prints a line to stdout, ignoring a closed pipe (`idconform check --list | head` must not panic).
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
