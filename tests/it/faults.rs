@@ -34,18 +34,18 @@ const NOT_PROXYABLE: &[(&str, &str)] = &[];
 // ---------------------------------------------------------------------------------------------------------------
 // The reference server and the proxy, started once per test binary.
 
-struct Env {
+pub(crate) struct Env {
     /// `http://127.0.0.1:<port>` of the proxy.
-    proxy: String,
+    pub(crate) proxy: String,
     /// Bearer token of the SCIM directory every row uses.
-    token: String,
+    pub(crate) token: String,
     /// Bearer token of a second directory in another workspace (tenant), for `scim.auth.other-tenant`.
     other_token: String,
 }
 
 static ENV: OnceLock<Env> = OnceLock::new();
 
-fn env() -> &'static Env {
+pub(crate) fn env() -> &'static Env {
     ENV.get_or_init(|| match start() {
         Ok(env) => env,
         Err(e) => panic!("cannot start the reference server and the fault proxy: {e}"),
@@ -59,9 +59,19 @@ struct Upstream {
 
 /// Starts the server and the proxy on a thread with a runtime of their own, so they outlive every test's runtime.
 fn start() -> Result<Env, String> {
-    let (tx, rx) = std::sync::mpsc::channel::<Result<Env, String>>();
+    in_background("faults-server", boot)
+}
+
+/// Runs `boot` on a thread with a runtime of its own that lives as long as the test binary, and returns what it
+/// produced: servers started there outlive every test's runtime.
+pub(crate) fn in_background<T, F>(name: &str, boot: impl FnOnce() -> F + Send + 'static) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, String>>,
+{
+    let (tx, rx) = std::sync::mpsc::channel::<Result<T, String>>();
     std::thread::Builder::new()
-        .name("faults-server".into())
+        .name(name.into())
         .spawn(move || {
             let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
                 Ok(rt) => rt,
@@ -72,8 +82,8 @@ fn start() -> Result<Env, String> {
             };
             rt.block_on(async move {
                 match boot().await {
-                    Ok(env) => {
-                        let _ = tx.send(Ok(env));
+                    Ok(v) => {
+                        let _ = tx.send(Ok(v));
                         std::future::pending::<()>().await;
                     }
                     Err(e) => {
@@ -86,8 +96,10 @@ fn start() -> Result<Env, String> {
     rx.recv().map_err(|e| e.to_string())?
 }
 
-async fn boot() -> Result<Env, String> {
-    let state = idconform_server::build_state(ServerConfig::default(), ":memory:", Arc::new(SystemClock))
+/// Starts a reference server with `config` on this runtime; returns its origin and the tokens of two directories
+/// in two workspaces.
+pub(crate) async fn boot_server(config: ServerConfig) -> Result<(String, String, String), String> {
+    let state = idconform_server::build_state(config, ":memory:", Arc::new(SystemClock))
         .map_err(|e| format!("build_state: {e}"))?;
     let (_, token) = state.scim.create_directory("faults", "faults").await.map_err(|e| e.to_string())?;
     let (_, other_token) = state.scim.create_directory("faults-other", "other").await.map_err(|e| e.to_string())?;
@@ -96,6 +108,11 @@ async fn boot() -> Result<Env, String> {
     tokio::spawn(async move {
         let _ = idconform_server::serve(server, state, std::future::pending()).await;
     });
+    Ok((origin, token, other_token))
+}
+
+async fn boot() -> Result<Env, String> {
+    let (origin, token, other_token) = boot_server(ServerConfig::default()).await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
@@ -278,6 +295,12 @@ async fn forward(up: &Upstream, req: axum::extract::Request) -> Result<Response,
     let path = rest.strip_prefix("scim/v2").ok_or("not under /scim/v2")?.to_owned();
     let fault = if key == "none" {
         &NO_FAULT
+    } else if key == "throttle" {
+        &*THROTTLE
+    } else if key == "dropadds" {
+        &*DROP_ADDS
+    } else if let Some(i) = key.strip_prefix('r') {
+        i.parse::<usize>().ok().and_then(|i| REPLAY_ROWS.get(i)).map(|r| &r.fault).ok_or("unknown replay fault key")?
     } else {
         key.parse::<usize>().ok().and_then(|i| ROWS.get(i)).map(|r| &r.fault).ok_or("unknown fault key")?
     };
@@ -1445,4 +1468,195 @@ fn every_check_has_a_fault() {
         assert!(level_of(r.check).is_some(), "row for unknown check {}", r.check);
     }
     assert!(NOT_PROXYABLE.iter().all(|(_, why)| !why.is_empty()));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replay: planted bugs of the kind the scenarios exist to catch, each with the step that must catch it.
+
+struct ReplayRow {
+    /// `folder/name` of the scenario.
+    scenario: &'static str,
+    /// The step that must fail.
+    step: &'static str,
+    /// A fragment its failure message must contain.
+    expect: &'static str,
+    fault: Fault,
+}
+
+static REPLAY_ROWS: LazyLock<Vec<ReplayRow>> = LazyLock::new(replay_rows);
+
+/// Dotted path-less keys a broken server "stored" verbatim, per resource path, shown back on GET.
+static LITERAL_KEYS: LazyLock<std::sync::Mutex<std::collections::HashMap<String, serde_json::Map<String, Value>>>> =
+    LazyLock::new(Default::default);
+
+/// Every fourth request is answered 429 with `Retry-After: 0` (RFC 6585 §4), for the initial-sync tests.
+static THROTTLE: LazyLock<Fault> = LazyLock::new(|| {
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    answer(
+        move |r| {
+            !r.path.starts_with("/ServiceProviderConfig")
+                && n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 4 == 3
+        },
+        |_| {
+            let mut resp = Resp::error(429, None);
+            resp.headers.insert(header::RETRY_AFTER, HeaderValue::from_static("0"));
+            resp
+        },
+    )
+});
+
+/// Member additions acknowledged with 204 and never applied.
+static DROP_ADDS: LazyLock<Fault> = LazyLock::new(|| patch_ignored(|op| op_is(op, "add", Some("members"))));
+
+fn is_dotted(key: &str) -> bool {
+    key.contains('.') && !key.starts_with("urn:") || key.starts_with("urn:") && key.matches(':').count() > 7
+}
+
+fn replay_rows() -> Vec<ReplayRow> {
+    vec![
+        // A naive server drops every member when Entra removes one by value list.
+        ReplayRow {
+            scenario: "entra-legacy/group-lifecycle",
+            step: "remove-member-by-value",
+            expect: "members.value is exactly",
+            fault: patch_ops(|ops| {
+                for op in ops.iter_mut() {
+                    if op_is(op, "remove", Some("members")) {
+                        if let Some(o) = op.as_object_mut() {
+                            o.remove("value");
+                        }
+                    }
+                }
+            }),
+        },
+        // A server that stores Entra's dotted path-less keys verbatim instead of applying them.
+        ReplayRow {
+            scenario: "entra-2020/user-lifecycle",
+            step: "replace-multiple-pathless",
+            expect: "name.givenName equals \"Kwabena\"",
+            fault: Fault {
+                before: None,
+                request: Some(Box::new(|r: &mut Req| {
+                    if !(r.is("PATCH") && r.resource("/Users")) {
+                        return None;
+                    }
+                    let key = r.path.clone();
+                    r.edit(|v| {
+                        let Some(ops) = v.get_mut("Operations").and_then(Value::as_array_mut) else { return };
+                        for op in ops.iter_mut().filter(|o| o.get("path").is_none()) {
+                            let Some(value) = op.get_mut("value").and_then(Value::as_object_mut) else { continue };
+                            let dotted: Vec<String> = value.keys().filter(|k| is_dotted(k)).cloned().collect();
+                            let mut stored = LITERAL_KEYS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                            let entry = stored.entry(key.clone()).or_default();
+                            for k in dotted {
+                                if let Some(x) = value.remove(&k) {
+                                    entry.insert(k, x);
+                                }
+                            }
+                        }
+                    });
+                    None
+                })),
+                response: Some(Box::new(|r: &Req, resp: &mut Resp| {
+                    if r.is("GET") && r.resource("/Users") {
+                        let stored = LITERAL_KEYS
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .get(&r.path)
+                            .cloned();
+                        if let Some(extra) = stored {
+                            resp.edit(|v| {
+                                if let Some(o) = v.as_object_mut() {
+                                    o.extend(extra);
+                                }
+                            });
+                        }
+                    }
+                })),
+            },
+        },
+        // A strict server that refuses Entra's "False".
+        ReplayRow {
+            scenario: "entra-legacy/user-lifecycle",
+            step: "disable",
+            expect: "400",
+            fault: answer(
+                |r| r.is("PATCH") && r.json().is_some_and(|v| v.to_string().contains("\"value\":\"False\"")),
+                |_| Resp::error(400, Some("invalidValue")),
+            ),
+        },
+        // A server that ignores Okta's path-less deactivation.
+        ReplayRow {
+            scenario: "okta/user-lifecycle",
+            step: "deactivate",
+            expect: "active equals false",
+            fault: patch_ignored(|op| op.get("path").is_none() && op.pointer("/value/active").is_some()),
+        },
+    ]
+}
+
+async fn replay_through(key: &str, names: &[&str]) -> idconform_harness::Report {
+    let all = idconform_harness::replay::builtin().expect("the shipped scenarios parse");
+    let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+    let selected = idconform_harness::replay::select(&all, None, &names);
+    assert!(!selected.is_empty() || names.is_empty(), "no scenario named {names:?}");
+    let opts = idconform_harness::replay::ReplayOptions::default();
+    idconform_harness::replay::run(&target(key), &selected, &opts, &|_| {}).await.expect("the proxy is reachable")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_through_the_transparent_proxy() {
+    let report = replay_through("none", &[]).await;
+    let bad: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| r.status != Status::Pass)
+        .map(|r| format!("{} {:?}: {}", r.id, r.status, r.message))
+        .collect();
+    assert!(report.results.len() > 100, "the shipped scenarios have many steps");
+    assert!(bad.is_empty(), "steps that fail against the reference server:\n{}", bad.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_catch_planted_faults() {
+    let mut problems = Vec::new();
+    for (i, row) in REPLAY_ROWS.iter().enumerate() {
+        let report = replay_through(&format!("r{i}"), &[row.scenario]).await;
+        let id = format!("replay.{}.{}", row.scenario.replace('/', "."), row.step);
+        match report.results.iter().find(|r| r.id == id) {
+            None => problems.push(format!("{id}: no such step")),
+            Some(r) if r.status != Status::Fail || !r.message.contains(row.expect) => problems.push(format!(
+                "{id}: expected a failure mentioning {:?}; got {:?}: {}",
+                row.expect, r.status, r.message
+            )),
+            Some(r) => assert!(!r.exchanges.is_empty(), "{id}: a failure shows its requests and responses"),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initial_sync_backs_off_on_429_and_verifies_the_state() {
+    use idconform_harness::idp::{EntraMode, MockClient};
+    use idconform_harness::sync::{SyncOptions, initial_sync};
+    let opts = SyncOptions { users: 60, groups: 4, concurrency: 4, member_batch: 7, ..SyncOptions::default() };
+    for client in [MockClient::okta(), MockClient::entra(EntraMode::Legacy), MockClient::entra(EntraMode::Aad2020)] {
+        let report = initial_sync(&target("throttle"), client, &opts, &|_| {}).await.expect("reachable");
+        assert!(report.retries > 0, "{}: the throttling proxy answered 429s", client.idp);
+        assert!(report.ok(), "{}: {}", client.idp, report.render());
+        assert_eq!((report.users_created, report.groups_created), (60, 4));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initial_sync_reports_a_server_that_loses_memberships() {
+    use idconform_harness::idp::{EntraMode, MockClient};
+    use idconform_harness::sync::{SyncOptions, initial_sync};
+    let opts = SyncOptions { users: 20, groups: 2, concurrency: 2, ..SyncOptions::default() };
+    let report = initial_sync(&target("dropadds"), MockClient::entra(EntraMode::Legacy), &opts, &|_| {})
+        .await
+        .expect("reachable");
+    assert!(!report.ok(), "a server that acknowledges member additions without applying them fails the sync");
+    assert!(report.errors.is_empty(), "every request was answered 2xx: {:?}", report.errors);
+    assert!(report.mismatches.iter().any(|m| m.contains("10 member(s) missing")), "{}", report.render());
 }

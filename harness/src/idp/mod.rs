@@ -158,15 +158,28 @@ impl MockClient {
         MockClient { idp: Idp::Generic }
     }
 
-    /// The headers this IdP puts on every request (besides `Authorization`), as documented: Okta's request
-    /// examples carry `User-Agent: Okta SCIM Client 1.0.0`; Entra sends and expects `application/scim+json`
-    /// (Entra's SCIM tutorial, "Protocol basics"); the generic client sends what RFC 7644 §3.1 and §8.1 ask.
+    /// The headers this IdP puts on every request (besides `Authorization` and `Content-Type`), as documented:
+    /// Okta's SCIM protocol page shows `User-Agent: Okta SCIM Client 1.0.0` with `Accept: application/scim+json`
+    /// and `Accept-Charset: utf-8`; Entra documents none (its `Accept` and `User-Agent` are not published, so none
+    /// is invented); the generic client asks for `application/scim+json` as RFC 7644 §3.1 and §8.1 suggest.
     pub fn headers(&self) -> Vec<(String, String)> {
-        let mut h = vec![("Accept".to_owned(), "application/scim+json".to_owned())];
-        if self.idp == Idp::Okta {
-            h.insert(0, ("User-Agent".to_owned(), OKTA_USER_AGENT.to_owned()));
+        let pairs: &[(&str, &str)] = match self.idp {
+            Idp::Okta => {
+                &[("User-Agent", OKTA_USER_AGENT), ("Accept", "application/scim+json"), ("Accept-Charset", "utf-8")]
+            }
+            Idp::Entra(_) => &[],
+            Idp::Generic => &[("Accept", "application/scim+json")],
+        };
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// The `Content-Type` of request bodies: Okta and Entra send `application/scim+json; charset=utf-8` (Okta's
+    /// protocol page; Entra as seen on the wire in azure-docs #12728); RFC 7644 §8.1 names `application/scim+json`.
+    pub fn content_type(&self) -> &'static str {
+        match self.idp {
+            Idp::Generic => "application/scim+json",
+            _ => "application/scim+json; charset=utf-8",
         }
-        h
     }
 
     fn request(&self, method: Method, path: String) -> Request {
@@ -178,7 +191,7 @@ impl MockClient {
     }
 
     fn with_body(&self, method: Method, path: String, body: &Value) -> Request {
-        self.request(method, path).json(body)
+        self.request(method, path).raw(self.content_type(), body.to_string())
     }
 
     fn patch(&self, path: String, ops: Value) -> Request {

@@ -333,9 +333,15 @@ mod tests {
         // The scenario files and the request builders describe the same clients: their headers must agree.
         for s in builtin().unwrap_or_default() {
             let client = crate::idp::MockClient { idp: s.idp };
-            for (k, v) in client.headers() {
-                let got = s.file.headers.iter().find(|(hk, _)| hk.eq_ignore_ascii_case(&k)).map(|(_, hv)| hv);
-                assert_eq!(got, Some(&v), "{}: header {k}", s.full_name());
+            let want: Vec<(String, String)> = client.headers();
+            let got: Vec<(String, String)> = s.file.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let mut want_sorted = want.clone();
+            want_sorted.sort();
+            assert_eq!(got, want_sorted, "{}: the [headers] table", s.full_name());
+            for step in s.file.steps.iter().filter(|st| st.body.is_some()) {
+                let ct =
+                    step.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+                assert_eq!(ct, Some(client.content_type()), "{}: Content-Type of step {}", s.full_name(), step.id);
             }
         }
     }
