@@ -5,14 +5,16 @@
 //! Sources for each shape: Microsoft's "Known issues and resolutions with SCIM 2.0 protocol compliance of the
 //! Microsoft Entra user provisioning service" and "Tutorial: Develop and plan provisioning for a SCIM endpoint";
 //! Okta's "SCIM 2.0 protocol reference"; and issue threads of SCIM servers that had to accept them
-//! (scim-for-keycloak #73, wire-server #5419, SCIM-SDK #416).
+//! (scim-for-keycloak #73, wire-server #5419, SCIM-SDK #416). Every request comes from the mock clients of
+//! [`crate::idp`], the same builders the initial-sync load and the Gherkin steps use.
 
 use serde_json::{Value, json};
 
-use super::patch::apply;
-use super::util::{group_path, id_of, user_path};
+use super::util::{fetch, group_path, id_of, user_path};
 use crate::check;
-use crate::check::{Check, Step, ensure};
+use crate::check::{Check, Step, ensure, fail};
+use crate::http::Request;
+use crate::idp::{EntraMode, Idp, MockClient, NewUser};
 use crate::runner::{Ctx, get_ci, path_at, str_at};
 
 const ENTRA_LEGACY: &str = "Microsoft Entra ID (default mode) sends PATCH operations with capitalised \"op\" values and booleans as the strings \"True\" and \"False\", and removes group members with {\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value\":\"<id>\"}]}, expecting only the listed members to go.";
@@ -117,15 +119,36 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
+/// Sends a mock client's request, expects success (200 or 204), and returns the resource read back afterwards.
+async fn apply(ctx: &Ctx, req: Request, read_back: &str) -> Step<Value> {
+    let sent = format!("{} {} {}", req.method, req.path, req.body.as_deref().unwrap_or(""));
+    let r = ctx.send(req).await?;
+    if r.status != 200 && r.status != 204 {
+        return Err(fail(format!("{sent} to succeed (200 or 204)"), format!("{}: {}", r.label(), r.describe())));
+    }
+    fetch(ctx, read_back).await
+}
+
+const LEGACY: MockClient = MockClient { idp: Idp::Entra(EntraMode::Legacy) };
+const AAD2020: MockClient = MockClient { idp: Idp::Entra(EntraMode::Aad2020) };
+const OKTA: MockClient = MockClient { idp: Idp::Okta };
+
 async fn capitalised_op(ctx: &Ctx) -> Step {
-    let v = ctx.create_user("capop", json!({"displayName": "Before"})).await?;
-    let got = apply(ctx, &user_path(&v), json!([{"op": "Replace", "path": "displayName", "value": "After"}])).await?;
-    ensure(str_at(&got, "displayName") == Some("After"), "displayName \"After\"", || got.to_string())
+    let v = ctx.create_user("capop", json!({"name": {"givenName": "Before"}})).await?;
+    let got = apply(
+        ctx,
+        LEGACY.update_profile(&id_of(&v), "After", &format!("{}@example.com", ctx.unique("w"))),
+        &user_path(&v),
+    )
+    .await?;
+    ensure(path_at(&got, "name.givenName").and_then(Value::as_str) == Some("After"), "name.givenName \"After\"", || {
+        got.to_string()
+    })
 }
 
 async fn string_boolean(ctx: &Ctx) -> Step {
     let v = ctx.create_user("strbool", json!({"active": true})).await?;
-    let got = apply(ctx, &user_path(&v), json!([{"op": "Replace", "path": "active", "value": "False"}])).await?;
+    let got = apply(ctx, LEGACY.set_active(&id_of(&v), false), &user_path(&v)).await?;
     ensure(get_ci(&got, "active") == Some(&Value::Bool(false)), "active false (a boolean)", || got.to_string())
 }
 
@@ -140,8 +163,7 @@ async fn remove_member_by_value(ctx: &Ctx) -> Step {
     let a = id_of(&ctx.create_user("rma", json!({})).await?);
     let b = id_of(&ctx.create_user("rmb", json!({})).await?);
     let g = ctx.create_group("rmg", json!({"members": [{"value": a}, {"value": b}]})).await?;
-    let got =
-        apply(ctx, &group_path(&g), json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}])).await?;
+    let got = apply(ctx, LEGACY.remove_members(&id_of(&g), &[a.as_str()]), &group_path(&g)).await?;
     let left = member_ids(&got);
     ensure(left == [b.clone()], format!("only the listed member removed: members [{b}]"), || {
         format!("members {left:?}")
@@ -149,13 +171,13 @@ async fn remove_member_by_value(ctx: &Ctx) -> Step {
 }
 
 async fn pathless_dotted_keys(ctx: &Ctx) -> Step {
-    let v = ctx.create_user("dotted", json!({"name": {"givenName": "Old", "familyName": "Keep"}})).await?;
-    let got = apply(
-        ctx,
-        &user_path(&v),
-        json!([{"op": "replace", "value": {"name.givenName": "New", "displayName": "Dotted"}}]),
-    )
-    .await?;
+    let v = ctx
+        .create_user(
+            "dotted",
+            json!({"name": {"givenName": "Old", "familyName": "Keep"}, "emails": [{"type": "work", "value": "old@example.com"}]}),
+        )
+        .await?;
+    let got = apply(ctx, AAD2020.update_profile(&id_of(&v), "New", "new@example.com"), &user_path(&v)).await?;
     ensure(
         path_at(&got, "name.givenName").and_then(Value::as_str) == Some("New")
             && path_at(&got, "name.familyName").and_then(Value::as_str) == Some("Keep")
@@ -167,12 +189,7 @@ async fn pathless_dotted_keys(ctx: &Ctx) -> Step {
 
 async fn create_on_absent(ctx: &Ctx) -> Step {
     let v = ctx.create_user("absent", json!({})).await?;
-    let got = apply(
-        ctx,
-        &user_path(&v),
-        json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "created@example.com"}]),
-    )
-    .await?;
+    let got = apply(ctx, LEGACY.update_profile(&id_of(&v), "Given", "created@example.com"), &user_path(&v)).await?;
     let work = get_ci(&got, "emails")
         .and_then(Value::as_array)
         .and_then(|e| e.iter().find(|e| str_at(e, "type") == Some("work")))
@@ -181,27 +198,34 @@ async fn create_on_absent(ctx: &Ctx) -> Step {
 }
 
 async fn connection_test(ctx: &Ctx) -> Step {
-    let list = ctx.list("/Users", &format!("userName eq \"{}-8e4f1d4e-3b3a-4c0e\"", ctx.prefix()), "").await?;
+    let r = ctx.send(LEGACY.connection_test(&format!("{}-8e4f1d4e-3b3a-4c0e", ctx.prefix()))).await?;
+    crate::runner::expect_status(&r, 200, "a 200 ListResponse")?;
+    let list = crate::runner::json_body(&r)?;
     let total = get_ci(&list, "totalResults").and_then(Value::as_i64);
     ensure(total == Some(0), "totalResults 0", || list.to_string())
 }
 
 async fn pathless_active(ctx: &Ctx) -> Step {
     let v = ctx.create_user("oktaact", json!({"active": true})).await?;
-    let got = apply(ctx, &user_path(&v), json!([{"op": "replace", "value": {"active": false}}])).await?;
+    let got = apply(ctx, OKTA.set_active(&id_of(&v), false), &user_path(&v)).await?;
     ensure(get_ci(&got, "active") == Some(&Value::Bool(false)), "active false", || got.to_string())
 }
 
 async fn group_rename_with_id(ctx: &Ctx) -> Step {
     let g = ctx.create_group("oktarename", json!({})).await?;
     let name = ctx.unique("renamed");
-    let got = apply(ctx, &group_path(&g), json!([{"op": "replace", "value": {"id": id_of(&g), "displayName": name}}]))
-        .await?;
+    let got = apply(ctx, OKTA.rename_group(&id_of(&g), &name), &group_path(&g)).await?;
     ensure(str_at(&got, "displayName") == Some(name.as_str()), format!("displayName {name:?}"), || got.to_string())
 }
 
 async fn create_with_password(ctx: &Ctx) -> Step {
-    let v = ctx.create_user("oktapw", json!({"password": "t1meMa$heen-Okta", "groups": []})).await?;
+    let user_name = format!("{}@example.com", ctx.unique("oktapw"));
+    let r = ctx.send(OKTA.create_user(&NewUser::generated(&user_name, &ctx.unique("ext")))).await?;
+    crate::runner::expect_status(&r, 201, "POST /Users answers 201 Created")?;
+    let v = crate::runner::json_body(&r)?;
+    if let Some(id) = str_at(&v, "id") {
+        ctx.cleanup_later(format!("/Users/{id}"));
+    }
     ensure(
         str_at(&v, "id").is_some() && get_ci(&v, "password").is_none(),
         "a 201 body with the user's id and without password",
