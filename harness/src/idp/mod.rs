@@ -297,9 +297,14 @@ impl MockClient {
     pub fn update_profile(&self, id: &str, given_name: &str, email: &str) -> Request {
         let path = format!("/Users/{id}");
         match self.idp {
+            // The work e-mail keeps its own op; the rest goes in one path-less op keyed by attribute paths (Entra's
+            // "Known issues … SCIM 2.0 protocol compliance", "Replace multiple attributes", with the flag).
             Idp::Entra(EntraMode::Aad2020) => self.patch(
                 path,
-                json!([{"op": "replace", "value": {"name.givenName": given_name, "emails[type eq \"work\"].value": email}}]),
+                json!([
+                    {"op": "replace", "path": "emails[type eq \"work\"].value", "value": email},
+                    {"op": "replace", "value": {"name.givenName": given_name}}
+                ]),
             ),
             _ => self.patch(
                 path,

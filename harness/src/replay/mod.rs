@@ -345,4 +345,65 @@ mod tests {
             }
         }
     }
+
+    /// Renders a template with every variable standing for its own name (`{{user_id}}` → `user_id`).
+    fn render_names(text: &str) -> String {
+        let mut vars = Vars::new("run");
+        loop {
+            match vars.render(text) {
+                Ok(s) => return s,
+                Err(Missing(m)) => vars.set(&m, m.clone()),
+            }
+        }
+    }
+
+    #[test]
+    fn scenario_bodies_match_the_mock_client_builders() {
+        use crate::idp::{EntraMode, MockClient};
+        let legacy = MockClient::entra(EntraMode::Legacy);
+        let modern = MockClient::entra(EntraMode::Aad2020);
+        let okta = MockClient::okta();
+        let table: Vec<(&str, &str, Request)> = vec![
+            ("entra-legacy/group-lifecycle", "create-group", legacy.create_group("group", "group_ext")),
+            (
+                "entra-legacy/group-lifecycle",
+                "add-two-members",
+                legacy.add_members("group_id", &[("ama_id", ""), ("lena_id", "")]),
+            ),
+            ("entra-legacy/group-lifecycle", "remove-member-by-value", legacy.remove_members("group_id", &["ama_id"])),
+            ("entra-legacy/group-lifecycle", "rename-group", legacy.rename_group("group_id", "group_new")),
+            ("entra-legacy/user-lifecycle", "disable", legacy.set_active("user_id", false)),
+            ("entra-legacy/user-lifecycle", "enable", legacy.set_active("user_id", true)),
+            ("entra-legacy/manager", "set-manager-bare-id", legacy.set_manager("report_id", "boss_one_id")),
+            (
+                "entra-2020/group-lifecycle",
+                "remove-two-members-by-filter",
+                modern.remove_members("group_id", &["mara_id", "diego_id"]),
+            ),
+            ("entra-2020/group-lifecycle", "rename-group", modern.rename_group("group_id", "group_new")),
+            ("entra-2020/user-lifecycle", "disable", modern.set_active("user_id", false)),
+            ("okta/group-push", "create-group", okta.create_group("group", "unused")),
+            (
+                "okta/group-push",
+                "add-members",
+                okta.add_members("group_id", &[("hana_id", "hana"), ("ravi_id", "ravi")]),
+            ),
+            ("okta/group-push", "rename-with-id", okta.rename_group("group_id", "group_new")),
+            ("okta/user-lifecycle", "deactivate", okta.set_active("user_id", false)),
+            ("okta/user-lifecycle", "reactivate", okta.set_active("user_id", true)),
+        ];
+        let all = builtin().unwrap_or_default();
+        for (scenario, step_id, built) in table {
+            let Some(s) = all.iter().find(|s| s.full_name() == scenario) else { panic!("no scenario {scenario}") };
+            let Some(step) = s.file.steps.iter().find(|st| st.id == step_id) else {
+                panic!("no step {scenario}/{step_id}")
+            };
+            assert_eq!(step.method, built.method.as_str(), "{scenario}/{step_id}: method");
+            assert_eq!(render_names(&step.path), built.path, "{scenario}/{step_id}: path");
+            let data: Value =
+                serde_json::from_str(&render_names(step.body.as_deref().unwrap_or("null"))).unwrap_or(Value::Null);
+            let made: Value = serde_json::from_str(built.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null);
+            assert_eq!(data, made, "{scenario}/{step_id}: body");
+        }
+    }
 }
