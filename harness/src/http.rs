@@ -110,12 +110,22 @@ pub struct Request {
     pub auth: bool,
     /// Replace the bearer token with this one (for wrong-token probes).
     pub token_override: Option<String>,
+    /// Send the headers exactly as given (a mock IdP's request): no default `Accept` is added.
+    pub exact: bool,
 }
 
 impl Request {
     /// A request with the target's token.
     pub fn new(method: reqwest::Method, path: impl Into<String>) -> Self {
-        Request { method, path: path.into(), headers: Vec::new(), body: None, auth: true, token_override: None }
+        Request {
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+            auth: true,
+            token_override: None,
+            exact: false,
+        }
     }
 
     /// Adds a JSON body with `Content-Type: application/scim+json`.
@@ -135,6 +145,12 @@ impl Request {
     /// Adds a header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends the headers exactly as given, adding none but `Authorization`.
+    pub fn exact(mut self) -> Self {
+        self.exact = true;
         self
     }
 
@@ -213,7 +229,7 @@ impl Client {
         let method = req.method.to_string();
         let mut headers: Vec<(String, String)> = Vec::new();
         // A check that probes content negotiation sets its own Accept; everyone else accepts both JSON types.
-        if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
+        if !req.exact && !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
             headers.push(("Accept".into(), format!("{SCIM_JSON}, application/json")));
         }
         headers.extend(req.headers.iter().cloned());

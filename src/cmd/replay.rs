@@ -65,6 +65,10 @@ pub struct Args {
     /// Requests (sync) or scenarios (replay) in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Okta's "Sync Password": creates in the initial sync carry a password (the reference server hashes each with
+    /// argon2, which then bounds the rate).
+    #[arg(long, requires = "users")]
+    password_sync: bool,
     /// Members per group PATCH in the initial sync.
     #[arg(long, default_value_t = 50, requires = "users")]
     member_batch: usize,
@@ -147,7 +151,9 @@ fn run_error(e: RunError) -> Failure {
 
 async fn sync(args: &Args, users: usize) -> Result<u8, Failure> {
     let client = match (args.idp, args.mode) {
+        (Which::Okta, None) if args.password_sync => MockClient::okta().with_password_sync(),
         (Which::Okta, None) => MockClient::okta(),
+        (_, _) if args.password_sync => return Err(Failure::Usage("--password-sync is an Okta option".into())),
         (Which::Entra, m) => MockClient::entra(m.unwrap_or(EntraMode::Legacy)),
         (Which::Generic, None) => MockClient::generic(),
         (Which::All, _) => {

@@ -140,22 +140,34 @@ impl NewUser {
 pub struct MockClient {
     /// The IdP imitated.
     pub idp: Idp,
+    /// Okta's "Sync Password" option: create and update bodies carry the user's password.
+    pub password_sync: bool,
 }
 
 impl MockClient {
     /// Okta's client.
     pub fn okta() -> Self {
-        MockClient { idp: Idp::Okta }
+        MockClient::of(Idp::Okta)
+    }
+
+    /// The client of an IdP, with Okta's password sync off (its default).
+    pub const fn of(idp: Idp) -> Self {
+        MockClient { idp, password_sync: false }
+    }
+
+    /// The same client with Okta's "Sync Password" on: creates carry the write-only `password`.
+    pub const fn with_password_sync(self) -> Self {
+        MockClient { password_sync: true, ..self }
     }
 
     /// Entra's client in a mode.
     pub fn entra(mode: EntraMode) -> Self {
-        MockClient { idp: Idp::Entra(mode) }
+        MockClient::of(Idp::Entra(mode))
     }
 
     /// The plain RFC 7644 client.
     pub fn generic() -> Self {
-        MockClient { idp: Idp::Generic }
+        MockClient::of(Idp::Generic)
     }
 
     /// The headers this IdP puts on every request (besides `Authorization` and `Content-Type`), as documented:
@@ -183,7 +195,7 @@ impl MockClient {
     }
 
     fn request(&self, method: Method, path: String) -> Request {
-        let mut r = Request::new(method, path);
+        let mut r = Request::new(method, path).exact();
         for (k, v) in self.headers() {
             r = r.header(&k, v);
         }
@@ -249,8 +261,9 @@ impl MockClient {
                 "name": {"formatted": format!("{} {}", u.given_name, u.family_name), "familyName": u.family_name, "givenName": u.given_name},
                 "roles": []
             }),
-            // Okta: `groups: []` and, when password sync is on, the password (here always, the stricter case).
-            Idp::Okta => json!({
+            // Okta: `groups: []` and, when password sync is on, the password.
+            Idp::Okta => {
+                let mut body = json!({
                 "schemas": [USER_URN],
                 "userName": u.user_name,
                 "name": {"givenName": u.given_name, "familyName": u.family_name},
@@ -259,9 +272,16 @@ impl MockClient {
                 "locale": "en-US",
                 "externalId": u.external_id,
                 "groups": [],
-                "password": format!("Okta-{}-pw1!", u.external_id),
                 "active": true
-            }),
+                });
+                // Okta's order: the password before `active`.
+                if let (true, Some(o)) = (self.password_sync, body.as_object_mut()) {
+                    o.remove("active");
+                    o.insert("password".into(), json!(format!("Okta-{}-pw1!", u.external_id)));
+                    o.insert("active".into(), json!(true));
+                }
+                body
+            }
             Idp::Generic => json!({
                 "schemas": [USER_URN],
                 "userName": u.user_name,
@@ -443,6 +463,15 @@ mod tests {
         assert!(r.path.ends_with("&startIndex=1&count=100"), "{}", r.path);
         let rename = MockClient::okta().rename_group("g1", "New");
         assert_eq!(body(&rename)["Operations"][0]["value"]["id"], "g1");
+    }
+
+    #[test]
+    fn okta_sends_the_password_only_with_password_sync() {
+        let u = NewUser::generated("a@example.com", "1");
+        assert!(body(&MockClient::okta().create_user(&u)).get("password").is_none());
+        let with = body(&MockClient::okta().with_password_sync().create_user(&u));
+        let keys: Vec<&String> = with.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        assert_eq!(keys[keys.len() - 2..], ["password", "active"], "Okta's order");
     }
 
     #[test]

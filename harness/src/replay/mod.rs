@@ -190,7 +190,7 @@ async fn replay_one(
         let (Ok(path), Ok(method)) = (vars.render(&c.path), Method::from_bytes(c.method.as_bytes())) else {
             continue;
         };
-        let mut req = Request::new(method, path);
+        let mut req = Request::new(method, path).exact();
         for (k, v) in &s.file.headers {
             req = req.header(k, v.clone());
         }
@@ -229,7 +229,8 @@ async fn run_step(
 ) -> Result<(), StepError> {
     let method = Method::from_bytes(step.method.as_bytes())
         .map_err(|_| fail("a valid HTTP method", format!("{:?}", step.method)))?;
-    let mut req = Request::new(method, vars.render(&step.path)?);
+    // The scenario's headers are the IdP's, sent as they are.
+    let mut req = Request::new(method, vars.render(&step.path)?).exact();
     let mut has_type = false;
     for (k, v) in s.file.headers.iter().chain(&step.headers) {
         has_type |= k.eq_ignore_ascii_case("content-type");
@@ -270,7 +271,7 @@ async fn run_step(
         }
     }
     if let Some(then) = &step.then {
-        let get = Request::new(Method::GET, vars.render(&then.path)?);
+        let get = Request::new(Method::GET, vars.render(&then.path)?).exact();
         let get = s.file.headers.iter().fold(get, |r, (k, v)| r.header(k, v.clone()));
         let after = send(client, get, log).await?;
         let ok = then.status.as_ref().map_or(after.status == 200, |st| st.accepts(after.status));
@@ -332,7 +333,7 @@ mod tests {
     fn scenario_headers_match_the_mock_clients() {
         // The scenario files and the request builders describe the same clients: their headers must agree.
         for s in builtin().unwrap_or_default() {
-            let client = crate::idp::MockClient { idp: s.idp };
+            let client = crate::idp::MockClient::of(s.idp);
             let want: Vec<(String, String)> = client.headers();
             let got: Vec<(String, String)> = s.file.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             let mut want_sorted = want.clone();

@@ -129,9 +129,9 @@ async fn apply(ctx: &Ctx, req: Request, read_back: &str) -> Step<Value> {
     fetch(ctx, read_back).await
 }
 
-const LEGACY: MockClient = MockClient { idp: Idp::Entra(EntraMode::Legacy) };
-const AAD2020: MockClient = MockClient { idp: Idp::Entra(EntraMode::Aad2020) };
-const OKTA: MockClient = MockClient { idp: Idp::Okta };
+const LEGACY: MockClient = MockClient::of(Idp::Entra(EntraMode::Legacy));
+const AAD2020: MockClient = MockClient::of(Idp::Entra(EntraMode::Aad2020));
+const OKTA: MockClient = MockClient::of(Idp::Okta);
 
 async fn capitalised_op(ctx: &Ctx) -> Step {
     let v = ctx.create_user("capop", json!({"name": {"givenName": "Before"}})).await?;
@@ -220,7 +220,8 @@ async fn group_rename_with_id(ctx: &Ctx) -> Step {
 
 async fn create_with_password(ctx: &Ctx) -> Step {
     let user_name = format!("{}@example.com", ctx.unique("oktapw"));
-    let r = ctx.send(OKTA.create_user(&NewUser::generated(&user_name, &ctx.unique("ext")))).await?;
+    let r =
+        ctx.send(OKTA.with_password_sync().create_user(&NewUser::generated(&user_name, &ctx.unique("ext")))).await?;
     crate::runner::expect_status(&r, 201, "POST /Users answers 201 Created")?;
     let v = crate::runner::json_body(&r)?;
     if let Some(id) = str_at(&v, "id") {
