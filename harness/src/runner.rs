@@ -407,6 +407,18 @@ pub fn merge(body: &mut Value, extra: Value) {
     }
 }
 
+/// The client for a target, after one probe of `/ServiceProviderConfig`, so that an unreachable target is one clear
+/// error (exit code 3) rather than a failure per request.
+pub async fn connect(target: &Target, timeout: Duration) -> Result<Client, RunError> {
+    let client =
+        Client::new(&target.scim_url, target.token.as_deref(), timeout).map_err(|e| RunError::Config(e.to_string()))?;
+    client
+        .send(Request::new(Method::GET, "/ServiceProviderConfig"), &Recorder::discarding())
+        .await
+        .map_err(|e| RunError::Unreachable(e.to_string()))?;
+    Ok(client)
+}
+
 /// Runs the selected checks against the target and returns the report.
 pub async fn run(
     target: &Target,

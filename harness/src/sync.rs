@@ -219,12 +219,7 @@ pub async fn initial_sync(
     opts: &SyncOptions,
     progress: &(dyn Fn(SyncProgress) + Sync),
 ) -> Result<SyncReport, RunError> {
-    let client = Client::new(&target.scim_url, target.token.as_deref(), opts.timeout)
-        .map_err(|e| RunError::Config(e.to_string()))?;
-    client
-        .send(Request::new(Method::GET, "/ServiceProviderConfig"), &Recorder::discarding())
-        .await
-        .map_err(|e| RunError::Unreachable(e.to_string()))?;
+    let client = crate::runner::connect(target, opts.timeout).await?;
     let prefix = format!("idcsync{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let load = Load {
         client: &client,

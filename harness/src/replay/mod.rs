@@ -94,13 +94,7 @@ pub async fn run(
 ) -> Result<Report, RunError> {
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
-    let client = Client::new(&target.scim_url, target.token.as_deref(), opts.timeout)
-        .map_err(|e| RunError::Config(e.to_string()))?;
-    // One probe first, so an unreachable target is one clear error rather than a failure per step.
-    client
-        .send(Request::new(Method::GET, "/ServiceProviderConfig"), &Recorder::discarding())
-        .await
-        .map_err(|e| RunError::Unreachable(e.to_string()))?;
+    let client = crate::runner::connect(target, opts.timeout).await?;
     let total: usize = scenarios.iter().map(|s| s.file.steps.len()).sum();
     progress(Progress::Started { total });
     let run_id = uuid::Uuid::new_v4().simple().to_string();
