@@ -36,6 +36,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Replay Okta or Entra provisioning cycles against a SCIM server, or simulate their initial sync (--users).
     Replay(cmd::replay::Args),
+    /// Run Gherkin scenarios (features/) against a SCIM server.
+    Features(cmd::features::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => cmd::bench::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
+            Command::Features(args) => cmd::features::run(args).await,
         }
     });
     match result {

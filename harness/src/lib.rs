@@ -6,6 +6,7 @@
 //! against a third party.
 
 pub mod check;
+pub mod features;
 pub mod http;
 pub mod idp;
 pub mod replay;

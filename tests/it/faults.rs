@@ -1366,7 +1366,7 @@ fn rows() -> Vec<Row> {
 // ---------------------------------------------------------------------------------------------------------------
 // Running checks through the proxy.
 
-fn target(key: &str) -> Target {
+pub(crate) fn target(key: &str) -> Target {
     let env = env();
     let mut t =
         Target::new(&format!("{}/f/{key}/scim/v2", env.proxy), Some(env.token.clone())).expect("a valid target URL");

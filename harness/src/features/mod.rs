@@ -1,0 +1,404 @@
+//! Gherkin scenarios (`features/`) run by cucumber against any target, with the step library of [`steps`]. Each
+//! scenario becomes one result in the same reports as checks: its clause from its tags (`@rfc7644-3.5.2.2` →
+//! RFC 7644 §3.5.2.2), its level from `@must` / `@should` / `@may` (MUST when absent), and on failure the step that
+//! failed, with its line, message and the requests and responses of the scenario.
+//!
+//! Undefined and skipped steps fail the scenario, so a typo in a feature file can never pass silently.
+
+pub mod steps;
+pub mod world;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cucumber::event::{self, Cucumber as Ev, RetryableScenario};
+use cucumber::tag::Ext as _;
+use cucumber::{World as _, WriterExt as _, gherkin, parser};
+use parking_lot::Mutex;
+
+use crate::check::{Level, Outcome, fail};
+use crate::http::Exchange;
+use crate::report::{CheckResult, Clause, Report};
+use crate::runner::{Profile, Progress, RunError, Verdict};
+use crate::target::Target;
+pub use world::{ScimWorld, StepFailure};
+
+/// How to run features.
+#[derive(Debug, Clone)]
+pub struct FeatureOptions {
+    /// A tag expression (`@must and not @okta`); every scenario when absent.
+    pub tags: Option<String>,
+    /// Scenarios in flight at once.
+    pub concurrency: usize,
+    /// Timeout of each HTTP request.
+    pub timeout: Duration,
+}
+
+impl Default for FeatureOptions {
+    fn default() -> Self {
+        FeatureOptions { tags: None, concurrency: 4, timeout: Duration::from_secs(30) }
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum FeaturesError {
+    /// The tag expression does not parse.
+    #[error("invalid tag expression {0:?}: {1}")]
+    Tags(String, String),
+    /// A path does not exist.
+    #[error("no feature file or folder at {0}")]
+    Missing(String),
+    /// The target could not be reached or configured.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// The feature files shipped in `features/`, written to a fresh folder (cucumber reads files), for runs that name no
+/// path. Returns the folder.
+pub fn builtin_dir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("idconform-features-{}", uuid::Uuid::new_v4().simple()));
+    for (rel, text) in BUILTIN_FEATURES {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(p, text)?;
+    }
+    Ok(dir)
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtin_features.rs"));
+
+/// The state of a scenario while it runs.
+#[derive(Debug)]
+struct Running {
+    started: Instant,
+    failure: Option<String>,
+    exchanges: Vec<Exchange>,
+}
+
+/// Collects cucumber's events into results.
+struct Collector<'p> {
+    target: Target,
+    running: HashMap<(String, usize), Running>,
+    results: Arc<Mutex<Vec<CheckResult>>>,
+    progress: &'p (dyn Fn(Progress<'_>) + Sync),
+    total: usize,
+    done: usize,
+}
+
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// The clause of a scenario, from its tags: `@rfc7644-3.5.2.2` → RFC 7644 §3.5.2.2; `@okta` / `@entra` name the
+/// vendor; otherwise the feature itself.
+fn clause(tags: &[String], feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> Clause {
+    let text = scenario.name.clone();
+    for t in tags {
+        if let Some((num, sec)) = t.strip_prefix("rfc").and_then(|r| r.split_once('-')) {
+            if num.chars().all(|c| c.is_ascii_digit()) {
+                return Clause { rfc: format!("RFC {num}"), section: sec.to_owned(), text };
+            }
+        }
+    }
+    let vendor = if tags.iter().any(|t| t == "entra") {
+        Some("Microsoft Entra ID")
+    } else if tags.iter().any(|t| t == "okta") {
+        Some("Okta")
+    } else {
+        None
+    };
+    Clause { rfc: vendor.unwrap_or("idconform feature").to_owned(), section: feature.name.clone(), text }
+}
+
+fn level(tags: &[String]) -> Level {
+    if tags.iter().any(|t| t == "may") {
+        Level::May
+    } else if tags.iter().any(|t| t == "should") {
+        Level::Should
+    } else {
+        Level::Must
+    }
+}
+
+fn all_tags(feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario) -> Vec<String> {
+    let mut tags = feature.tags.clone();
+    if let Some(r) = rule {
+        tags.extend(r.tags.iter().cloned());
+    }
+    tags.extend(scenario.tags.iter().cloned());
+    tags
+}
+
+fn panic_message(e: &event::StepError) -> String {
+    match e {
+        event::StepError::Panic(info) => {
+            if let Some(f) = info.downcast_ref::<StepFailure>() {
+                f.0.clone()
+            } else if let Some(s) = info.downcast_ref::<String>() {
+                s.clone()
+            } else if let Some(s) = info.downcast_ref::<&str>() {
+                (*s).to_owned()
+            } else {
+                "the step panicked".to_owned()
+            }
+        }
+        event::StepError::NotFound => "no step of the library matches this text (see features/README.md)".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl Collector<'_> {
+    fn feature_path(feature: &gherkin::Feature) -> String {
+        feature.path.as_ref().map_or_else(|| feature.name.clone(), |p| p.display().to_string())
+    }
+
+    fn on_scenario(
+        &mut self,
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+        ev: &event::Scenario<ScimWorld>,
+    ) {
+        let key = (Self::feature_path(feature), scenario.position.line);
+        match ev {
+            event::Scenario::Started => {
+                self.running.insert(key, Running { started: Instant::now(), failure: None, exchanges: Vec::new() });
+            }
+            event::Scenario::Step(step, e) | event::Scenario::Background(step, e) => {
+                let Some(run) = self.running.get_mut(&key) else { return };
+                let why = match e {
+                    event::Step::Failed(_, _, world, err) => {
+                        if let Some(w) = world {
+                            run.exchanges.extend(w.log.take());
+                        }
+                        Some(panic_message(err))
+                    }
+                    event::Step::Skipped => Some("no step of the library matches this text".to_owned()),
+                    _ => None,
+                };
+                if let (Some(why), None) = (why, &run.failure) {
+                    run.failure = Some(format!(
+                        "step `{}{}` ({}:{}) failed: {why}",
+                        step.keyword, step.value, key.0, step.position.line
+                    ));
+                }
+            }
+            event::Scenario::Hook(_, event::Hook::Failed(_, info)) => {
+                if let Some(run) = self.running.get_mut(&key) {
+                    run.failure.get_or_insert_with(|| format!("a scenario hook failed: {info:?}"));
+                }
+            }
+            event::Scenario::Finished => {
+                let Some(run) = self.running.remove(&key) else { return };
+                let tags = all_tags(feature, rule, scenario);
+                let stem = feature
+                    .path
+                    .as_deref()
+                    .and_then(Path::file_stem)
+                    .map_or_else(|| slug(&feature.name), |s| s.to_string_lossy().into_owned());
+                let verdict = Verdict {
+                    id: format!("feature.{stem}.{}", slug(&scenario.name)),
+                    title: scenario.name.clone(),
+                    section: feature.name.clone(),
+                    spec: clause(&tags, feature, scenario),
+                    level: level(&tags),
+                    tags,
+                };
+                let outcome = match run.failure {
+                    None => Outcome::Pass,
+                    Some(why) => fail("every step of the scenario to pass", why),
+                };
+                let result = verdict.into_result(outcome, run.exchanges, run.started, &self.target);
+                self.done += 1;
+                (self.progress)(Progress::Finished {
+                    result: &result,
+                    done: self.done,
+                    total: self.total.max(self.done),
+                });
+                self.results.lock().push(result);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl cucumber::Writer<ScimWorld> for Collector<'_> {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(&mut self, ev: parser::Result<cucumber::Event<Ev<ScimWorld>>>, _cli: &Self::Cli) {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                // A feature file that does not parse is a failure, never a silent omission.
+                let verdict = Verdict {
+                    id: format!("feature.parse-error.{}", self.results.lock().len()),
+                    title: "A feature file parses".into(),
+                    section: "parsing".into(),
+                    spec: Clause { rfc: "Gherkin".into(), section: "syntax".into(), text: e.to_string() },
+                    level: Level::Must,
+                    tags: vec!["parse".into()],
+                };
+                let r =
+                    verdict.into_result(fail("valid Gherkin", e.to_string()), Vec::new(), Instant::now(), &self.target);
+                self.results.lock().push(r);
+                return;
+            }
+        };
+        match &ev.value {
+            Ev::ParsingFinished { scenarios, .. } => {
+                self.total = *scenarios;
+                (self.progress)(Progress::Started { total: *scenarios });
+            }
+            Ev::Feature(f, event::Feature::Scenario(sc, RetryableScenario { event, .. })) => {
+                self.on_scenario(f, None, sc, event);
+            }
+            Ev::Feature(f, event::Feature::Rule(r, event::Rule::Scenario(sc, RetryableScenario { event, .. }))) => {
+                self.on_scenario(f, Some(r), sc, event);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Step failures are reported as results; the default panic hook would also print each one to stderr.
+fn quiet_step_failures() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<StepFailure>() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs the feature files at `paths` (files or folders) against the target and returns the report.
+pub async fn run(
+    target: &Target,
+    paths: &[PathBuf],
+    opts: &FeatureOptions,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<Report, FeaturesError> {
+    let tags: Option<gherkin::tagexpr::TagOperation> = match &opts.tags {
+        Some(t) => Some(t.parse().map_err(|e: peg_error::Error| FeaturesError::Tags(t.clone(), e.to_string()))?),
+        None => None,
+    };
+    for p in paths {
+        if !p.exists() {
+            return Err(FeaturesError::Missing(p.display().to_string()));
+        }
+    }
+    let started_at = chrono::Utc::now();
+    let clock = Instant::now();
+    let client = crate::runner::connect(target, opts.timeout).await?;
+    quiet_step_failures();
+    let results = Arc::new(Mutex::new(Vec::new()));
+    for path in paths {
+        let collector = Collector {
+            target: target.clone(),
+            running: HashMap::new(),
+            results: results.clone(),
+            progress,
+            total: 0,
+            done: 0,
+        };
+        let mut cuc = ScimWorld::cucumber().with_writer(collector.normalized()).fail_on_skipped();
+        for s in steps::all() {
+            let re = |p: &str| regex::Regex::new(p);
+            let (Ok(g), Ok(w), Ok(t)) = (re(s.phrase), re(s.phrase), re(s.phrase)) else { continue };
+            cuc = cuc.given(g, s.run).when(w, s.run).then(t, s.run);
+        }
+        let before_client = client.clone();
+        let tags = tags.clone();
+        cuc.max_concurrent_scenarios(opts.concurrency.max(1))
+            .before(move |_, _, _, w| {
+                w.connect(before_client.clone());
+                Box::pin(async {})
+            })
+            .after(|_, _, _, _, w| {
+                Box::pin(async move {
+                    if let Some(w) = w {
+                        w.clean_up().await;
+                    }
+                })
+            })
+            .with_default_cli()
+            .filter_run(path, move |f, r, s| tags.as_ref().is_none_or(|op| op.eval(all_tags(f, r, s))))
+            .await;
+    }
+    let results = std::mem::take(&mut *results.lock());
+    let profile = Profile::All;
+    Ok(Report::new(target, profile, started_at, clock.elapsed(), results))
+}
+
+/// The peg error type of gherkin's tag-expression parser.
+mod peg_error {
+    /// The error `TagOperation::from_str` returns.
+    pub type Error = <cucumber::gherkin::tagexpr::TagOperation as std::str::FromStr>::Err;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_map_to_clauses_and_levels() {
+        let f = gherkin::Feature {
+            keyword: "Feature".into(),
+            name: "Groups".into(),
+            description: None,
+            background: None,
+            scenarios: vec![],
+            rules: vec![],
+            tags: vec![],
+            span: gherkin::Span { start: 0, end: 0 },
+            position: gherkin::LineCol { line: 1, col: 1 },
+            path: None,
+        };
+        let s = gherkin::Scenario {
+            keyword: "Scenario".into(),
+            name: "Remove a member".into(),
+            description: None,
+            steps: vec![],
+            examples: vec![],
+            tags: vec![],
+            span: gherkin::Span { start: 0, end: 0 },
+            position: gherkin::LineCol { line: 2, col: 1 },
+        };
+        let c = clause(&["rfc7644-3.5.2.2".into(), "must".into()], &f, &s);
+        assert_eq!((c.rfc.as_str(), c.section.as_str()), ("RFC 7644", "3.5.2.2"));
+        assert_eq!(clause(&["entra".into()], &f, &s).rfc, "Microsoft Entra ID");
+        assert_eq!(level(&["should".into()]), Level::Should);
+        assert_eq!(level(&[]), Level::Must);
+        assert_eq!(slug("Remove a member (Entra, legacy)"), "remove-a-member-entra-legacy");
+    }
+
+    #[test]
+    fn tag_expressions_parse_without_the_at_sign_in_tags() {
+        let op: gherkin::tagexpr::TagOperation = match "@must and not @okta".parse() {
+            Ok(op) => op,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(op.eval(["must", "entra"]));
+        assert!(!op.eval(["must", "okta"]));
+    }
+
+    #[test]
+    fn the_shipped_features_are_built_in() {
+        assert!(BUILTIN_FEATURES.iter().any(|(p, _)| p.starts_with("scim/")));
+    }
+}

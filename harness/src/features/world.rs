@@ -1,0 +1,117 @@
+//! The state of one Gherkin scenario: the target's client, the variables steps remember, the last response, the
+//! exchanges for the report, and what to delete afterwards.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::http::{Client, Recorder, Request, Response};
+use crate::replay::scenario::Vars;
+
+/// Why a step failed: the message shown in reports, pointing at what was expected and what happened.
+#[derive(Debug, Clone)]
+pub struct StepFailure(pub String);
+
+/// The result of a step body.
+pub type StepResult = Result<(), StepFailure>;
+
+/// Builds a failure.
+pub fn failure(msg: impl Into<String>) -> StepFailure {
+    StepFailure(msg.into())
+}
+
+/// One scenario's world.
+#[derive(Debug, cucumber::World)]
+#[world(init = Self::empty)]
+pub struct ScimWorld {
+    client: Option<Client>,
+    /// Variables: `{{run}}`, remembered values, and each named resource's id under its name.
+    pub vars: Vars,
+    /// The last response received.
+    pub last: Option<Response>,
+    /// Exchanges of this scenario, for the report.
+    pub log: Arc<Recorder>,
+    /// Named resources: name → (endpoint, id).
+    pub named: BTreeMap<String, (String, String)>,
+    cleanup: Vec<String>,
+}
+
+impl ScimWorld {
+    fn empty() -> Self {
+        let run = format!("idcf{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        ScimWorld {
+            client: None,
+            vars: Vars::new(&run),
+            last: None,
+            log: Arc::new(Recorder::new()),
+            named: BTreeMap::new(),
+            cleanup: Vec::new(),
+        }
+    }
+
+    /// Points the world at a target (done by the runner before every scenario).
+    pub fn connect(&mut self, client: Client) {
+        self.client = Some(client);
+    }
+
+    /// The unique value of this scenario, for names that must not clash.
+    pub fn run_id(&self) -> String {
+        self.vars.get("run").unwrap_or_default().to_owned()
+    }
+
+    /// Replaces `{{name}}` in step text.
+    pub fn render(&self, s: &str) -> Result<String, StepFailure> {
+        self.vars.render(s).map_err(|m| failure(format!("{m}: no earlier step remembered it")))
+    }
+
+    /// Sends a request and keeps the response as the last one.
+    pub async fn send(&mut self, req: Request) -> Result<Response, StepFailure> {
+        let client = self.client.clone().ok_or_else(|| failure("no target: the runner did not connect this world"))?;
+        let label = format!("{} {}", req.method, req.path);
+        let resp = client.send(req, &self.log).await.map_err(|e| failure(format!("{label}: no response ({e})")))?;
+        self.last = Some(resp.clone());
+        Ok(resp)
+    }
+
+    /// The last response, or a failure saying no request was sent.
+    pub fn last(&self) -> Result<&Response, StepFailure> {
+        self.last.as_ref().ok_or_else(|| failure("no request has been sent yet in this scenario"))
+    }
+
+    /// The last response's body as JSON.
+    pub fn last_json(&self) -> Result<Value, StepFailure> {
+        let r = self.last()?;
+        r.json().ok_or_else(|| failure(format!("{} did not answer JSON: {}", r.label(), r.describe())))
+    }
+
+    /// Remembers a resource created by the scenario under a name, and deletes it when the scenario ends.
+    pub fn remember(&mut self, name: &str, endpoint: &str, id: &str) {
+        self.vars.set(name, id.to_owned());
+        self.named.insert(name.to_owned(), (endpoint.to_owned(), id.to_owned()));
+        self.cleanup.push(format!("{endpoint}/{id}"));
+    }
+
+    /// The path of a named resource (`/Users/<id>`).
+    pub fn path_of(&self, name: &str) -> Result<String, StepFailure> {
+        self.named
+            .get(name)
+            .map(|(e, id)| format!("{e}/{id}"))
+            .ok_or_else(|| failure(format!("no resource named {name:?} was created in this scenario")))
+    }
+
+    /// The id of a named resource.
+    pub fn id_of(&self, name: &str) -> Result<String, StepFailure> {
+        self.named.get(name).map(|(_, id)| id.clone()).ok_or_else(|| failure(format!("no resource named {name:?}")))
+    }
+
+    /// Deletes what the scenario created, newest first; failures are ignored (the scenario may have deleted it).
+    pub async fn clean_up(&mut self) {
+        let Some(client) = self.client.clone() else { return };
+        let scratch = Recorder::discarding();
+        for path in std::mem::take(&mut self.cleanup).into_iter().rev() {
+            let _ = client.send(Request::new(Method::DELETE, path), &scratch).await;
+        }
+    }
+}
