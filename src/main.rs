@@ -34,6 +34,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Run conformance checks against a SCIM server (the embedded reference server when no target is given).
     Check(cmd::check::Args),
+    /// Print an admin bearer JWT for the management API, signed with the server's key.
+    AdminToken(cmd::admin::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
+            Command::AdminToken(args) => cmd::admin::run(args).await,
         }
     });
     match result {

@@ -127,6 +127,8 @@ pub struct ScimService {
     tenancy: RwLock<Tenancy>,
     dirs: RwLock<HashMap<String, Arc<Dir>>>,
     poisoned: std::sync::atomic::AtomicBool,
+    /// Serialises admin writes, so their checks (uniqueness, last owner) and their commit are atomic.
+    admin_lock: tokio::sync::Mutex<()>,
 }
 
 fn store_err(e: StoreError) -> ScimError {
@@ -182,6 +184,7 @@ impl ScimService {
             tenancy: RwLock::new(tenancy),
             dirs: RwLock::new(dirs),
             poisoned: std::sync::atomic::AtomicBool::new(false),
+            admin_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -248,6 +251,7 @@ impl ScimService {
             workspace_id: workspace_id.to_owned(),
             name: dir_name.to_owned(),
             created: now.clone(),
+            deprovision: "remove".into(),
         };
         let rec = TokenRecord {
             id: token_id.to_owned(),
@@ -257,6 +261,7 @@ impl ScimService {
             created: now,
             expires_at: None,
             revoked_at: None,
+            scopes: crate::tenancy::DEFAULT_SCIM_SCOPES.map(String::from).to_vec(),
         };
         let (ws_new, dir_new) = {
             let t = self.tenancy.read();
@@ -281,6 +286,48 @@ impl ScimService {
         }
         t.put_token(rec);
         Ok(())
+    }
+
+    /// The tenancy records (workspaces, directories, tokens, members, sessions, keys), for the admin service.
+    pub fn tenancy(&self) -> &RwLock<Tenancy> {
+        &self.tenancy
+    }
+
+    /// The one write path of the admin service: serialised with every other admin write (and, when `dir_id` is
+    /// given, with that directory's SCIM writes, so a member's SCIM update and its role change never overwrite each
+    /// other), `decide` reads the current records and returns a batch; the batch is committed, and only then applied
+    /// to the in-memory records. Nothing is visible, or acknowledged, before it is durable.
+    pub async fn admin_write<T, E: From<StoreError>>(
+        &self,
+        dir_id: Option<&str>,
+        decide: impl FnOnce(&Tenancy) -> Result<(Batch, T), E>,
+    ) -> Result<T, E> {
+        let _admin = self.admin_lock.lock().await;
+        let dir = dir_id.and_then(|id| self.dirs.read().get(id).cloned());
+        let _dir_guard = match &dir {
+            Some(d) => Some(d.write.lock().await),
+            None => None,
+        };
+        let (batch, out) = decide(&self.tenancy.read())?;
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        self.store.commit(batch.clone()).await?;
+        let mut t = self.tenancy.write();
+        let mut dirs = self.dirs.write();
+        for w in &batch {
+            match w {
+                Write::PutDirectory(r) if !dirs.contains_key(&r.id) => {
+                    dirs.insert(r.id.clone(), Arc::new(Dir::new(r.clone())));
+                }
+                Write::DeleteDirectory { id } => {
+                    dirs.remove(id);
+                }
+                _ => {}
+            }
+            t.apply(w);
+        }
+        Ok(out)
     }
 
     /// Members of a workspace (SCIM-provisioned ones included), for the admin views and tests.
@@ -602,6 +649,7 @@ impl ScimService {
                 scim_directory_id: Some(dir.record.id.clone()),
                 scim_user_id: Some(uid.to_owned()),
                 created: created.to_owned(),
+                password_hash: None,
             },
         })
     }
@@ -629,9 +677,7 @@ impl ScimService {
                         st.set_logo(&l.group_id, Some((l.content_type.clone(), bytes::Bytes::from(l.data.clone()))))
                     }
                     Write::DeleteLogo { group_id, .. } => st.set_logo(group_id, None),
-                    Write::PutMember(m) => t.put_member(m.clone()),
-                    Write::DeleteMember { id } => t.remove_member(id),
-                    Write::PutWorkspace(_) | Write::PutDirectory(_) | Write::PutToken(_) => {}
+                    other => t.apply(other),
                 }
             }
         }
