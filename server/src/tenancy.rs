@@ -171,6 +171,15 @@ impl Tenancy {
     /// expired at `now()` (RFC 3339 strings compare chronologically when written in the same UTC form; `now` is only
     /// asked for when the token has an expiry).
     pub fn authenticate(&self, presented: &str, now: impl FnOnce() -> String) -> Option<&DirectoryRecord> {
+        self.authenticate_token(presented, now).map(|(d, _)| d)
+    }
+
+    /// Like [`Tenancy::authenticate`], with the token's record (for its scopes).
+    pub fn authenticate_token(
+        &self,
+        presented: &str,
+        now: impl FnOnce() -> String,
+    ) -> Option<(&DirectoryRecord, &TokenRecord)> {
         let h = hash_token(presented);
         let rec = self.tokens.get(&h)?;
         if !bool::from(rec.hash.ct_eq(&h)) || rec.revoked_at.is_some() {
@@ -179,6 +188,6 @@ impl Tenancy {
         if rec.expires_at.as_deref().is_some_and(|e| e <= now().as_str()) {
             return None;
         }
-        self.directories.get(&rec.directory_id)
+        self.directories.get(&rec.directory_id).map(|d| (d, rec))
     }
 }

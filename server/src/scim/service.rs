@@ -194,11 +194,23 @@ impl ScimService {
 
     /// The directory a bearer token belongs to; 401 otherwise (RFC 7644 §2, RFC 6750 §3.1).
     pub fn authenticate(&self, token: &str) -> ScimResult<Arc<Dir>> {
+        self.authenticate_for(token, "scim:read")
+    }
+
+    /// The directory a bearer token belongs to, if the token has `scope`: 401 for an unknown, revoked or expired
+    /// token, 403 for a token without the scope (RFC 6750 §3.1 `insufficient_scope`).
+    pub fn authenticate_for(&self, token: &str, scope: &str) -> ScimResult<Arc<Dir>> {
         self.check_health()?;
-        let dir_id =
-            self.tenancy.read().authenticate(token, || self.now()).map(|d| d.id.clone()).ok_or_else(|| {
+        let dir_id = {
+            let t = self.tenancy.read();
+            let (d, rec) = t.authenticate_token(token, || self.now()).ok_or_else(|| {
                 ScimError::Unauthorized("the bearer token is not valid for any SCIM directory".into())
             })?;
+            if !rec.scopes.iter().any(|s| s == scope) {
+                return Err(ScimError::Forbidden(format!("this token does not have the {scope} scope")));
+            }
+            d.id.clone()
+        };
         self.dirs
             .read()
             .get(&dir_id)
