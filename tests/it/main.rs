@@ -1,4 +1,5 @@
 //! End-to-end tests of the `idconform` binary.
 
+mod admin;
 mod faults;
 mod serve;
