@@ -24,7 +24,7 @@ pub use error::{AdminError, AdminResult, FieldError};
 use input::Obj;
 
 /// A member's role in a workspace, least to most powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Uses the workspace; no management rights.
@@ -99,7 +99,7 @@ pub struct Principal {
 }
 
 /// A workspace as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WorkspaceView {
     /// Workspace id.
     pub id: String,
@@ -112,7 +112,7 @@ pub struct WorkspaceView {
 }
 
 /// A member as the API shows it (never with a password hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     /// Member id.
     pub id: String,
@@ -135,7 +135,7 @@ pub struct MemberView {
 }
 
 /// A SCIM directory as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryView {
     /// Directory id.
     pub id: String,
@@ -154,7 +154,7 @@ pub struct DirectoryView {
 }
 
 /// A directory with its new token, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryWithToken {
     /// The directory.
     #[serde(flatten)]
@@ -166,7 +166,7 @@ pub struct DirectoryWithToken {
 }
 
 /// A SCIM token as the API shows it (never its secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     /// Token id.
     pub id: String,
@@ -189,7 +189,7 @@ pub struct TokenView {
 }
 
 /// A token with its secret, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenWithSecret {
     /// The token's record.
     #[serde(flatten)]
@@ -199,7 +199,7 @@ pub struct TokenWithSecret {
 }
 
 /// One page of tokens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenPage {
     /// The tokens of this page, oldest first.
     pub items: Vec<TokenView>,
@@ -212,7 +212,7 @@ pub struct TokenPage {
 }
 
 /// What an admin pastes into an IdP's provisioning settings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EndpointInfo {
     /// The SCIM base URL (Okta: "SCIM connector base URL"; Entra: "Tenant URL").
     pub scim_base_url: String,
@@ -227,6 +227,7 @@ pub struct EndpointInfo {
     /// Provisioning actions the server supports.
     pub supported_actions: Vec<&'static str>,
     /// Per-IdP field names and values.
+    #[schema(value_type = Object)]
     pub idp_settings: Value,
 }
 
@@ -244,7 +245,7 @@ pub struct LoginOutcome {
 }
 
 /// The session's view of itself (`GET /api/v1/session`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// Who is logged in.
     pub member: MemberView,

@@ -153,7 +153,10 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
 
 // ----- sessions -----
 
-/// `POST /api/v1/session`: log in with `{"email", "password", "workspace_id"?}`.
+/// Log in with email and password (local accounts); sets the session cookie and returns its CSRF token.
+///
+/// `POST /api/v1/session`
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = super::openapi::LoginRequest, responses((status = 200, description = "Logged in; sets the `idconform_session` cookie", body = super::openapi::LoginResponse), super::openapi::ManagementErrors))]
 pub async fn login(State(s): State<AppState>, headers: HeaderMap, AdminJson(body): AdminJson) -> HResult {
     let out = s.admin.login(&body).await?;
     let cookie = session_cookie(&out.session, SESSION_TTL.num_seconds(), over_tls(&s, &headers));
@@ -167,12 +170,18 @@ pub async fn login(State(s): State<AppState>, headers: HeaderMap, AdminJson(body
     Ok(r)
 }
 
-/// `GET /api/v1/session`: who is logged in, and the session's CSRF token.
+/// The logged-in member, their workspace, and the session's CSRF token.
+///
+/// `GET /api/v1/session`
+#[utoipa::path(get, path = "/api/v1/session", tag = "session", responses((status = 200, description = "The caller and the session's CSRF token", body = crate::admin::SessionView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn session(State(s): State<AppState>, Admin(p, creds): Admin) -> HResult {
     Ok(json_response(StatusCode::OK, &s.admin.session_info(&p, &creds)?))
 }
 
-/// `DELETE /api/v1/session`: log out.
+/// Log out: the session ends and its cookie is cleared.
+///
+/// `DELETE /api/v1/session`
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204, description = "Logged out; the cookie is cleared"), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap, Admin(_, creds): Admin) -> HResult {
     if let Some(session) = &creds.session {
         s.admin.logout(session).await?;
@@ -184,29 +193,44 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap, Admin(_, cred
     Ok(r)
 }
 
-/// `GET /.well-known/jwks.json`: the public keys that verify the server's JWTs (RFC 7517 §5).
+/// The public keys that verify the server's JWTs (a JWK Set, RFC 7517 §5).
+///
+/// `GET /.well-known/jwks.json`
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "session", responses((status = 200, description = "JWK Set (RFC 7517 §5) of the keys that sign admin JWTs", body = Object)))]
 pub async fn jwks(State(s): State<AppState>) -> HResult {
     Ok(json_response(StatusCode::OK, &s.admin.jwks()?))
 }
 
 // ----- workspace and members -----
 
-/// `GET /api/v1/admin/workspace`.
+/// The caller's workspace and its plan.
+///
+/// `GET /api/v1/admin/workspace`
+#[utoipa::path(get, path = "/api/v1/admin/workspace", tag = "members", responses((status = 200, description = "The caller's workspace", body = crate::admin::WorkspaceView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn workspace(State(s): State<AppState>, Admin(p, _): Admin) -> HResult {
     Ok(json_response(StatusCode::OK, &s.admin.workspace(&p)?))
 }
 
-/// `GET /api/v1/admin/members`.
+/// List the workspace's members (local and SCIM-provisioned).
+///
+/// `GET /api/v1/admin/members`
+#[utoipa::path(get, path = "/api/v1/admin/members", tag = "members", responses((status = 200, description = "Members, oldest first", body = super::openapi::MemberList), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn list_members(State(s): State<AppState>, Admin(p, _): Admin) -> HResult {
     Ok(json_response(StatusCode::OK, &json!({"items": s.admin.list_members(&p)?})))
 }
 
-/// `GET /api/v1/admin/members/{id}`.
+/// Read one member.
+///
+/// `GET /api/v1/admin/members/{id}`
+#[utoipa::path(get, path = "/api/v1/admin/members/{id}", tag = "members", params(("id" = String, Path, description = "Member id")), responses((status = 200, description = "The member", body = crate::admin::MemberView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn get_member(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     Ok(json_response(StatusCode::OK, &s.admin.get_member(&p, &id)?))
 }
 
-/// `PATCH /api/v1/admin/members/{id}` with `{"role": "admin"}`.
+/// Give a member another role; only owners grant or take `owner`, and the last owner stays owner.
+///
+/// `PATCH /api/v1/admin/members/{id}` with `{"role"
+#[utoipa::path(patch, path = "/api/v1/admin/members/{id}", tag = "members", params(("id" = String, Path, description = "Member id")), request_body = super::openapi::UpdateMemberRequest, responses((status = 200, description = "The member with the new role", body = crate::admin::MemberView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn update_member(
     State(s): State<AppState>,
     Admin(p, _): Admin,
@@ -216,7 +240,10 @@ pub async fn update_member(
     Ok(json_response(StatusCode::OK, &s.admin.update_member(&p, &id, &body).await?))
 }
 
-/// `DELETE /api/v1/admin/members/{id}`.
+/// Remove a local member (SCIM members are removed by their IdP).
+///
+/// `DELETE /api/v1/admin/members/{id}`
+#[utoipa::path(delete, path = "/api/v1/admin/members/{id}", tag = "members", params(("id" = String, Path, description = "Member id")), responses((status = 204, description = "Removed"), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn remove_member(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     s.admin.remove_member(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -224,7 +251,10 @@ pub async fn remove_member(State(s): State<AppState>, Admin(p, _): Admin, Path(i
 
 // ----- directories -----
 
-/// `POST /scim/directories` with `{"name", "deprovision"?}`; the answer holds the token, shown once.
+/// Create a SCIM directory; the answer holds its bearer token, shown only once.
+///
+/// `POST /scim/directories` with `{"name", "deprovision"?}`; the answer holds the token, shown once
+#[utoipa::path(post, path = "/scim/directories", tag = "directories", request_body = super::openapi::CreateDirectoryRequest, responses((status = 201, description = "Created; `token` is shown only here", body = crate::admin::DirectoryWithToken), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn create_directory(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -235,13 +265,19 @@ pub async fn create_directory(
     Ok(json_response(StatusCode::CREATED, &s.admin.create_directory(&p, &body, &base).await?))
 }
 
-/// `GET /scim/directories`.
+/// List the workspace's SCIM directories.
+///
+/// `GET /scim/directories`
+#[utoipa::path(get, path = "/scim/directories", tag = "directories", responses((status = 200, description = "Directories, oldest first", body = super::openapi::DirectoryList), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn list_directories(State(s): State<AppState>, headers: HeaderMap, Admin(p, _): Admin) -> HResult {
     let base = s.base_url(&headers);
     Ok(json_response(StatusCode::OK, &json!({"items": s.admin.list_directories(&p, &base)?})))
 }
 
-/// `GET /scim/directories/{id}`.
+/// Read one SCIM directory.
+///
+/// `GET /scim/directories/{id}`
+#[utoipa::path(get, path = "/scim/directories/{id}", tag = "directories", params(("id" = String, Path, description = "Directory id")), responses((status = 200, description = "The directory", body = crate::admin::DirectoryView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn get_directory(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -252,7 +288,10 @@ pub async fn get_directory(
     Ok(json_response(StatusCode::OK, &s.admin.get_directory(&p, &id, &base)?))
 }
 
-/// `PATCH /scim/directories/{id}` with `{"name"?, "deprovision"?}`.
+/// Rename a directory or change what deleting it does to its members.
+///
+/// `PATCH /scim/directories/{id}` with `{"name"?, "deprovision"?}`
+#[utoipa::path(patch, path = "/scim/directories/{id}", tag = "directories", params(("id" = String, Path, description = "Directory id")), request_body = super::openapi::UpdateDirectoryRequest, responses((status = 200, description = "The changed directory", body = crate::admin::DirectoryView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn update_directory(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -264,13 +303,19 @@ pub async fn update_directory(
     Ok(json_response(StatusCode::OK, &s.admin.update_directory(&p, &id, &body, &base).await?))
 }
 
-/// `DELETE /scim/directories/{id}`.
+/// Delete a directory: its tokens fail at once; its members are removed or deactivated as it says.
+///
+/// `DELETE /scim/directories/{id}`
+#[utoipa::path(delete, path = "/scim/directories/{id}", tag = "directories", params(("id" = String, Path, description = "Directory id")), responses((status = 204, description = "Deleted; its tokens fail at once and its members are removed or deactivated"), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn delete_directory(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     s.admin.delete_directory(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `POST /scim/directories/{id}/regenerate-token`: the new token, shown once; the old ones fail at once.
+/// Issue a new token for a directory (shown once) and revoke its old ones at once.
+///
+/// `POST /scim/directories/{id}/regenerate-token`
+#[utoipa::path(post, path = "/scim/directories/{id}/regenerate-token", tag = "directories", params(("id" = String, Path, description = "Directory id")), responses((status = 200, description = "The new token, shown only here; the old ones are revoked", body = crate::admin::DirectoryWithToken), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn regenerate_token(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -292,13 +337,19 @@ pub struct TokenListQuery {
     directory_id: Option<String>,
 }
 
-/// `GET /api/v1/admin/scim-tokens?page=&per_page=&tenant_id=&directory_id=`.
+/// List SCIM tokens, revoked and expired ones included, a page at a time.
+///
+/// `GET /api/v1/admin/scim-tokens?page=&per_page=&tenant_id=&directory_id=`
+#[utoipa::path(get, path = "/api/v1/admin/scim-tokens", tag = "scim-tokens", params(("page" = Option<u32>, Query, description = "1-based page (default 1)"), ("per_page" = Option<u32>, Query, description = "1 to 100 (default 20)"), ("tenant_id" = Option<String>, Query, description = "The workspace id; another workspace's is 404"), ("directory_id" = Option<String>, Query, description = "Only this directory's tokens")), responses((status = 200, description = "A page of tokens, revoked and expired ones included", body = crate::admin::TokenPage), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn list_tokens(State(s): State<AppState>, Admin(p, _): Admin, Query(q): Query<TokenListQuery>) -> HResult {
     let q = TokenQuery { page: q.page, per_page: q.per_page, tenant_id: q.tenant_id, directory_id: q.directory_id };
     Ok(json_response(StatusCode::OK, &s.admin.list_tokens(&p, &q)?))
 }
 
-/// `POST /api/v1/admin/scim-tokens` with `{"name", "directory_id"?, "expires_at"?, "scopes"?}`.
+/// Create a SCIM token for a directory; the answer holds the token, shown only once.
+///
+/// `POST /api/v1/admin/scim-tokens` with `{"name", "directory_id"?, "expires_at"?, "scopes"?}`
+#[utoipa::path(post, path = "/api/v1/admin/scim-tokens", tag = "scim-tokens", request_body = super::openapi::CreateTokenRequest, responses((status = 201, description = "Created; `token` is shown only here", body = crate::admin::TokenWithSecret), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn create_token(State(s): State<AppState>, Admin(p, _): Admin, AdminJson(body): AdminJson) -> HResult {
     Ok(json_response(StatusCode::CREATED, &s.admin.create_token(&p, &body).await?))
 }
@@ -309,7 +360,10 @@ pub struct EndpointQuery {
     directory_id: Option<String>,
 }
 
-/// `GET /api/v1/admin/scim-tokens/endpoint-info?directory_id=`.
+/// The SCIM base URL and the settings to paste into Okta or Entra ID.
+///
+/// `GET /api/v1/admin/scim-tokens/endpoint-info?directory_id=`
+#[utoipa::path(get, path = "/api/v1/admin/scim-tokens/endpoint-info", tag = "scim-tokens", params(("directory_id" = Option<String>, Query, description = "The directory (default: the workspace's only one)")), responses((status = 200, description = "What to paste into the IdP", body = crate::admin::EndpointInfo), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn endpoint_info(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -320,12 +374,18 @@ pub async fn endpoint_info(
     Ok(json_response(StatusCode::OK, &s.admin.endpoint_info(&p, q.directory_id.as_deref(), &base)?))
 }
 
-/// `GET /api/v1/admin/scim-tokens/{id}`.
+/// Read one SCIM token (never its secret).
+///
+/// `GET /api/v1/admin/scim-tokens/{id}`
+#[utoipa::path(get, path = "/api/v1/admin/scim-tokens/{id}", tag = "scim-tokens", params(("id" = String, Path, description = "Token id")), responses((status = 200, description = "The token (never its secret)", body = crate::admin::TokenView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn get_token(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     Ok(json_response(StatusCode::OK, &s.admin.get_token(&p, &id)?))
 }
 
-/// `PATCH /api/v1/admin/scim-tokens/{id}` with `{"name"?, "expires_at"?, "scopes"?}`.
+/// Change a token's name, expiry or scopes.
+///
+/// `PATCH /api/v1/admin/scim-tokens/{id}` with `{"name"?, "expires_at"?, "scopes"?}`
+#[utoipa::path(patch, path = "/api/v1/admin/scim-tokens/{id}", tag = "scim-tokens", params(("id" = String, Path, description = "Token id")), request_body = super::openapi::UpdateTokenRequest, responses((status = 200, description = "The changed token", body = crate::admin::TokenView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn update_token(
     State(s): State<AppState>,
     Admin(p, _): Admin,
@@ -335,7 +395,10 @@ pub async fn update_token(
     Ok(json_response(StatusCode::OK, &s.admin.update_token(&p, &id, &body).await?))
 }
 
-/// `DELETE /api/v1/admin/scim-tokens/{id}`: revoke (soft delete).
+/// Revoke a token (soft delete): it fails with 401 at once and stays listed as revoked.
+///
+/// `DELETE /api/v1/admin/scim-tokens/{id}`
+#[utoipa::path(delete, path = "/api/v1/admin/scim-tokens/{id}", tag = "scim-tokens", params(("id" = String, Path, description = "Token id")), responses((status = 204, description = "Revoked: fails with 401 at once, stays listed as revoked"), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn revoke_token(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     s.admin.revoke_token(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod discovery;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod scim;
 
 use std::sync::Arc;
@@ -104,6 +105,11 @@ fn admin_routes() -> Router<AppState> {
             get(admin::get_directory).patch(admin::update_directory).delete(admin::delete_directory),
         )
         .route("/scim/directories/{id}/regenerate-token", post(admin::regenerate_token))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
+        .route("/docs/init.js", get(openapi::docs_init))
+        .route("/docs/swagger-ui-bundle.js", get(openapi::docs_bundle))
+        .route("/docs/swagger-ui.css", get(openapi::docs_css))
 }
 
 async fn not_found() -> Response {
