@@ -124,6 +124,15 @@ impl Tenancy {
         self.tokens.values().find(|t| t.id == id)
     }
 
+    /// Hashes of a member's sessions that have expired at `now`.
+    pub fn expired_sessions(&self, member_id: &str, now: &str) -> Vec<[u8; 32]> {
+        self.sessions
+            .values()
+            .filter(|s| s.member_id == member_id && s.expires_at.as_str() <= now)
+            .map(|s| s.hash)
+            .collect()
+    }
+
     /// The session whose cookie value hashes to `hash`, compared in constant time, if it has not expired at `now`.
     pub fn session(&self, presented: &str, now: &str) -> Option<&SessionRecord> {
         let h = hash_token(presented);

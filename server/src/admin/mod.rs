@@ -393,13 +393,10 @@ impl AdminService {
     pub async fn login(&self, body: &Value) -> AdminResult<LoginOutcome> {
         let mut o = Obj::new(body, &["email", "password", "workspace_id"])?;
         let email = o.string("email", true, 320);
+        // The password is taken as it is (not trimmed); `Obj::string` only reports why it is invalid.
         let password = match body.get("password") {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                o.string("password", true, 1024);
-                None
-            }
-            Some(_) => {
+            Some(Value::String(p)) if !p.is_empty() => Some(p.clone()),
+            _ => {
                 o.string("password", true, 1024);
                 None
             }
@@ -440,7 +437,19 @@ impl AdminService {
             expires_at: format_datetime(now + auth::SESSION_TTL),
         };
         let expires_at = rec.expires_at.clone();
-        self.scim.admin_write(None, |_| Ok::<_, AdminError>((vec![Write::PutSession(rec)], ()))).await?;
+        let now = rec.created.clone();
+        self.scim
+            .admin_write(None, |t| {
+                // Logging in also drops the member's expired sessions, so they do not pile up.
+                let mut batch: Batch = t
+                    .expired_sessions(&member.id, &now)
+                    .into_iter()
+                    .map(|hash| Write::DeleteSession { hash })
+                    .collect();
+                batch.push(Write::PutSession(rec));
+                Ok::<_, AdminError>((batch, ()))
+            })
+            .await?;
         Ok(LoginOutcome { csrf_token: auth::csrf_token(&session), session, member: member_view(&member), expires_at })
     }
 

@@ -62,11 +62,28 @@ pub struct Dir {
     pub record: DirectoryRecord,
     state: RwLock<DirectoryState>,
     write: tokio::sync::Mutex<()>,
+    /// Set (under the write lock) when the directory is deleted, so a request that authenticated just before the
+    /// deletion and then waited for the lock writes nothing.
+    deleted: std::sync::atomic::AtomicBool,
 }
 
 impl Dir {
     fn new(record: DirectoryRecord) -> Self {
-        Dir { record, state: RwLock::new(DirectoryState::default()), write: tokio::sync::Mutex::new(()) }
+        Dir {
+            record,
+            state: RwLock::new(DirectoryState::default()),
+            write: tokio::sync::Mutex::new(()),
+            deleted: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Takes the directory's write lock; 401 if the directory was deleted meanwhile (its tokens are gone).
+    async fn lock_for_write(&self) -> ScimResult<tokio::sync::MutexGuard<'_, ()>> {
+        let guard = self.write.lock().await;
+        if self.deleted.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ScimError::Unauthorized("the directory of this token no longer exists".into()));
+        }
+        Ok(guard)
     }
 }
 
@@ -333,7 +350,9 @@ impl ScimService {
                     dirs.insert(r.id.clone(), Arc::new(Dir::new(r.clone())));
                 }
                 Write::DeleteDirectory { id } => {
-                    dirs.remove(id);
+                    if let Some(d) = dirs.remove(id) {
+                        d.deleted.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                 }
                 _ => {}
             }
@@ -731,7 +750,7 @@ impl ScimService {
         let rt = kind.def();
         let resource::Normalized { resource: mut v, password } = resource::normalize(body, rt, self.leniency)?;
         let password_hash = Self::hash_password(password).await?;
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let id = uuid::Uuid::new_v4().to_string();
         let seq = {
             let st = dir.state.read();
@@ -818,7 +837,7 @@ impl ScimService {
         let rt = kind.def();
         let resource::Normalized { resource: v, password } = resource::normalize(body, rt, self.leniency)?;
         let password_hash = Self::hash_password(password).await?;
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, kind, id, if_match)?;
         let v = resource::merge_for_replace(&old.value, v, rt)?;
         let staged = self.write_updated(dir, kind, &old, v, password_hash)?;
@@ -842,7 +861,7 @@ impl ScimService {
     ) -> ScimResult<Rendered> {
         let rt = kind.def();
         let ops = patch::parse_request(body, self.leniency)?;
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, kind, id, if_match)?;
         let mut v = old.value.clone();
         let outcome = patch::apply(&mut v, &ops, rt, self.leniency)?;
@@ -859,7 +878,7 @@ impl ScimService {
     /// DELETE (RFC 7644 §3.6). A deleted user or group also leaves every group that listed it, and a deleted user's
     /// workspace membership ends.
     pub async fn delete(&self, dir: &Dir, kind: ResourceKind, id: &str, if_match: Option<&str>) -> ScimResult<()> {
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, kind, id, if_match)?;
         let now = self.now();
         let mut batch: Batch = Vec::new();
@@ -922,7 +941,7 @@ impl ScimService {
                 self.limits.logo_max_bytes
             )));
         }
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, ResourceKind::Group, id, None)?;
         let mut v = old.value.clone();
         let location = format!("{base}/Groups/{id}/Logo");

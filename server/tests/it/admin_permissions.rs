@@ -2,6 +2,10 @@
 //! admin and an owner (success; the owner uses an admin JWT, everyone else a session with its CSRF token), another
 //! workspace's admin (404 for this workspace's ids, their own data on collection routes), and an admin of a free
 //! workspace (403 on SCIM management, which needs the enterprise plan).
+//!
+//! Not in the table: `POST /api/v1/session` (logging in needs no credentials; see `admin_flow::login_and_logout`),
+//! `DELETE /api/v1/session` (it ends the caller's session; see `admin_csrf` and `admin_flow`), and the public
+//! `/.well-known/jwks.json`, `/openapi.json` and `/docs`.
 
 use reqwest::Method;
 use serde_json::{Value, json};
