@@ -66,7 +66,7 @@ pub const DEPROVISION_MODES: [&str; 2] = ["remove", "deactivate"];
 
 /// The credentials a request presented; the HTTP layer fills it from the `Authorization` header, the session
 /// cookie and the CSRF header.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Credentials {
     /// A bearer token (RFC 6750 §2.1).
     pub bearer: Option<String>,
@@ -154,7 +154,7 @@ pub struct DirectoryView {
 }
 
 /// A directory with its new token, shown once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryWithToken {
     /// The directory.
     #[serde(flatten)]
@@ -189,7 +189,7 @@ pub struct TokenView {
 }
 
 /// A token with its secret, shown once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenWithSecret {
     /// The token's record.
     #[serde(flatten)]
@@ -232,7 +232,7 @@ pub struct EndpointInfo {
 }
 
 /// A logged-in session: the cookie value (set by the HTTP layer) and its CSRF token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoginOutcome {
     /// The cookie value; only its hash is stored.
     pub session: String,
@@ -266,6 +266,47 @@ pub struct TokenQuery {
     pub tenant_id: Option<String>,
     /// `directory_id`: only this directory's tokens.
     pub directory_id: Option<String>,
+}
+
+/// Secrets never reach logs, even through `{:?}`.
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = |o: &Option<String>| o.as_ref().map(|_| REDACTED);
+        f.debug_struct("Credentials")
+            .field("bearer", &r(&self.bearer))
+            .field("session", &r(&self.session))
+            .field("csrf", &r(&self.csrf))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DirectoryWithToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryWithToken")
+            .field("directory", &self.directory)
+            .field("token", &REDACTED)
+            .field("token_id", &self.token_id)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TokenWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenWithSecret").field("info", &self.info).field("token", &REDACTED).finish()
+    }
+}
+
+impl std::fmt::Debug for LoginOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginOutcome")
+            .field("session", &REDACTED)
+            .field("csrf_token", &REDACTED)
+            .field("member", &self.member)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 fn ws_view(w: &WorkspaceRecord) -> WorkspaceView {

@@ -151,6 +151,11 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
     )
 }
 
+/// Any unknown path under `/api`.
+pub async fn no_such_route() -> AdminErrorResponse {
+    AdminErrorResponse(AdminError::NotFound("no such endpoint".into()))
+}
+
 // ----- sessions -----
 
 /// Log in with email and password (local accounts); sets the session cookie and returns its CSRF token.

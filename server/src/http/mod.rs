@@ -105,6 +105,8 @@ fn admin_routes() -> Router<AppState> {
             get(admin::get_directory).patch(admin::update_directory).delete(admin::delete_directory),
         )
         .route("/scim/directories/{id}/regenerate-token", post(admin::regenerate_token))
+        // Unknown management paths answer in the management error shape, not as SCIM errors.
+        .route("/api/{*rest}", axum::routing::any(admin::no_such_route))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::docs))
         .route("/docs/init.js", get(openapi::docs_init))

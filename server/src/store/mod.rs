@@ -84,7 +84,7 @@ pub struct SessionRecord {
 }
 
 /// A key that signs the server's JWTs (admin bearer tokens now, OAuth tokens later); published in a JWKS.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SigningKeyRecord {
     /// The JWK `kid`.
     pub kid: String,
@@ -115,6 +115,18 @@ pub struct LogoRecord {
     pub group_id: String,
     pub content_type: String,
     pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private key never reaches logs.
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("private_der", &"[redacted]")
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 /// One change; a [`Batch`] of them is written atomically.

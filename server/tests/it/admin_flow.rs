@@ -222,3 +222,31 @@ async fn jwks_publishes_the_admin_signing_key() {
     assert_eq!(r.body["keys"][0]["alg"], "ES256");
     assert!(r.body["keys"][0].get("d").is_none(), "never the private part");
 }
+
+#[tokio::test]
+async fn seeding_is_idempotent_and_rotates_configured_tokens() {
+    use idconform_server::admin::seed::SeedConfig;
+    let s = server();
+    let ws = format!("seed-{}", uuid::Uuid::new_v4().simple());
+    let c = SeedConfig::from_toml(&format!(
+        "[[workspace]]\nid = \"{ws}\"\nplan = \"enterprise\"\n\
+         [[workspace.member]]\nemail = \"o@{ws}.test\"\nrole = \"owner\"\npassword_env = \"PW\"\n\
+         [[workspace.directory]]\nid = \"{ws}-dir\"\ntoken_env = \"TOKEN\"\n\
+         [[workspace.directory]]\nid = \"{ws}-gen\""
+    ))
+    .expect("config");
+    let env = |token: &'static str| move |var: &str| Some(if var == "TOKEN" { token } else { "pw" }.to_owned());
+    let shown = s.state.admin.seed(&c, env("first-token-value")).await.expect("seed");
+    assert_eq!(shown.len(), 1, "the directory without token_env gets a generated token, shown once");
+    let generated = shown[0].token.clone();
+    let shown = s.state.admin.seed(&c, env("second-token-value")).await.expect("seed again");
+    assert!(shown.is_empty(), "no new token for an existing directory");
+    assert_eq!(s.state.scim.members(&ws).len(), 1, "one member, not two");
+    let users = |t: &str| call(&s.origin, Method::GET, "/scim/v2/Users", &Auth::Bearer(t.to_owned()), None);
+    assert_eq!(users("first-token-value").await.status, 401, "the changed variable retired the old token");
+    assert_eq!(users("second-token-value").await.status, 200);
+    assert_eq!(users(&generated).await.status, 200, "the generated token was kept");
+    let missing = s.state.admin.seed(&c, |_| None).await;
+    assert!(missing.is_err(), "a missing variable is an error");
+    assert_eq!(users("second-token-value").await.status, 200, "and changes nothing");
+}

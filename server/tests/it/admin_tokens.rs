@@ -182,6 +182,8 @@ async fn invalid_requests_get_clear_errors() {
     )
     .await;
     assert_eq!(r.status, 404, "{}", r.text);
+    let r = call(o, Method::GET, "/api/v1/admin/printers", &admin, None).await;
+    assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (404, Some("not_found")), "{}", r.text);
 
     // 401: a SCIM directory token is not an admin credential, nor is garbage.
     let (_, scim_token, _) = directory(s, &ws).await;
