@@ -94,6 +94,8 @@ async fn management_state_survives_restart() {
             .await
             .expect("token");
         state.admin.revoke_token(&p, &d.token_id).await.expect("revoke");
+        let gone = state.admin.create_directory(&p, &json!({"name": "gone"}), "b").await.expect("dir");
+        state.admin.delete_directory(&p, &gone.directory.id).await.expect("delete");
         let login = state.admin.login(&json!({"email": "o@p.test", "password": "pw"})).await.expect("login");
         (jwt, login.session, t.token, d.token)
     };
@@ -101,7 +103,7 @@ async fn management_state_survives_restart() {
     let creds = Credentials { bearer: Some(jwt), ..Default::default() };
     let p = state.admin.authenticate(&creds, true).expect("the JWT verifies with the stored key");
     let dirs = state.admin.list_directories(&p, "b").expect("dirs");
-    assert_eq!((dirs.len(), dirs[0].deprovision.as_str()), (1, "deactivate"));
+    assert_eq!((dirs.len(), dirs[0].deprovision.as_str()), (1, "deactivate"), "the deleted directory stays deleted");
     assert!(state.scim.authenticate_for(&read_token, "scim:read").is_ok());
     assert!(state.scim.authenticate_for(&read_token, "scim:write").is_err(), "scopes survive");
     assert!(state.scim.authenticate(&revoked_token).is_err(), "revocation survives");
