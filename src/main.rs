@@ -30,6 +30,8 @@ struct Cli {
 enum Command {
     /// Run the reference server (SCIM 2.0 service provider).
     Serve(cmd::serve::Args),
+    /// Print an admin bearer JWT for the management API, signed with the server's key.
+    AdminToken(cmd::admin::Args),
     /// Load users into a SCIM server and measure throughput and latency per operation.
     Bench(cmd::bench::Args),
     /// Run conformance checks against a SCIM server (the embedded reference server when no target is given).
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::AdminToken(args) => cmd::admin::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,

@@ -1,9 +1,10 @@
 //! The idconform reference server: a multi-tenant SCIM 2.0 service provider (and, in later areas, an OAuth 2.0
 //! authorization server and a SAML 2.0 service provider), served over HTTP by axum.
 //!
-//! Domain code lives in [`scim`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
+//! Domain code lives in [`scim`] and [`admin`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
 //! and convert. Storage sits behind [`store::Store`].
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod http;
@@ -23,8 +24,10 @@ pub fn build_state(
     clock: Arc<dyn clock::Clock>,
 ) -> Result<AppState, store::StoreError> {
     let store: Arc<dyn store::Store> = Arc::new(store::sqlite::SqliteStore::open(db)?);
-    let scim = scim::service::ScimService::new(store, clock, config.leniency, config.limits.clone())?;
-    Ok(AppState { scim: Arc::new(scim), config: Arc::new(config) })
+    let scim = Arc::new(scim::service::ScimService::new(store, clock.clone(), config.leniency, config.limits.clone())?);
+    let issuer = config.public_url.clone().unwrap_or_else(|| "idconform".into());
+    let admin = Arc::new(admin::AdminService::new(scim.clone(), clock, issuer));
+    Ok(AppState { scim, admin, config: Arc::new(config) })
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.

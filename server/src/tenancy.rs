@@ -12,7 +12,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::store::{DirectoryRecord, MemberRecord, Snapshot, TokenRecord, WorkspaceRecord};
+use crate::store::{
+    DirectoryRecord, MemberRecord, SessionRecord, SigningKeyRecord, Snapshot, TokenRecord, WorkspaceRecord, Write,
+};
 
 /// Prefix of SCIM bearer tokens, so leaked tokens are recognisable by secret scanners.
 pub const SCIM_TOKEN_PREFIX: &str = "idc_scim_";
@@ -24,10 +26,18 @@ pub fn hash_token(token: &str) -> [u8; 32] {
 
 /// A new random SCIM bearer token.
 pub fn generate_token() -> String {
+    format!("{SCIM_TOKEN_PREFIX}{}", random_secret())
+}
+
+/// 256 random bits, base64url without padding: session ids and token secrets.
+pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{SCIM_TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// Scopes a SCIM token gets when none are asked for.
+pub const DEFAULT_SCIM_SCOPES: [&str; 2] = ["scim:read", "scim:write"];
 
 /// All tenancy records.
 #[derive(Debug, Default)]
@@ -38,6 +48,10 @@ pub struct Tenancy {
     pub members: HashMap<String, MemberRecord>,
     /// (directory id, SCIM user id) → member id.
     by_scim_user: HashMap<(String, String), String>,
+    /// Dashboard sessions by the SHA-256 of their cookie value.
+    sessions: HashMap<[u8; 32], SessionRecord>,
+    /// JWT signing keys, oldest first; the last one signs.
+    pub signing_keys: Vec<SigningKeyRecord>,
 }
 
 impl Tenancy {
@@ -56,7 +70,77 @@ impl Tenancy {
         for m in &snap.members {
             t.put_member(m.clone());
         }
+        for x in &snap.sessions {
+            t.sessions.insert(x.hash, x.clone());
+        }
+        t.signing_keys = snap.signing_keys.clone();
         t
+    }
+
+    /// Applies one committed write to the records it concerns; writes to SCIM resources are not tenancy's and are
+    /// ignored here.
+    pub fn apply(&mut self, w: &Write) {
+        match w {
+            Write::PutWorkspace(r) => {
+                self.workspaces.insert(r.id.clone(), r.clone());
+            }
+            Write::PutDirectory(r) => {
+                self.directories.insert(r.id.clone(), r.clone());
+            }
+            Write::DeleteDirectory { id } => {
+                self.directories.remove(id);
+                self.tokens.retain(|_, t| &t.directory_id != id);
+            }
+            Write::PutToken(r) => self.put_token(r.clone()),
+            Write::PutMember(r) => self.put_member(r.clone()),
+            Write::DeleteMember { id } => {
+                self.remove_member(id);
+                self.sessions.retain(|_, s| &s.member_id != id);
+            }
+            Write::PutSession(r) => {
+                self.sessions.insert(r.hash, r.clone());
+            }
+            Write::DeleteSession { hash } => {
+                self.sessions.remove(hash);
+            }
+            Write::PutSigningKey(r) => {
+                if !self.signing_keys.iter().any(|k| k.kid == r.kid) {
+                    self.signing_keys.push(r.clone());
+                }
+            }
+            Write::PutResource(_) | Write::DeleteResource { .. } | Write::PutLogo(_) | Write::DeleteLogo { .. } => {}
+        }
+    }
+
+    /// Every token record (revoked and expired ones included), oldest first.
+    pub fn tokens(&self) -> Vec<&TokenRecord> {
+        let mut v: Vec<&TokenRecord> = self.tokens.values().collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// A token record by its id.
+    pub fn token_by_id(&self, id: &str) -> Option<&TokenRecord> {
+        self.tokens.values().find(|t| t.id == id)
+    }
+
+    /// Hashes of a member's sessions that have expired at `now`.
+    pub fn expired_sessions(&self, member_id: &str, now: &str) -> Vec<[u8; 32]> {
+        self.sessions
+            .values()
+            .filter(|s| s.member_id == member_id && s.expires_at.as_str() <= now)
+            .map(|s| s.hash)
+            .collect()
+    }
+
+    /// The session whose cookie value hashes to `hash`, compared in constant time, if it has not expired at `now`.
+    pub fn session(&self, presented: &str, now: &str) -> Option<&SessionRecord> {
+        let h = hash_token(presented);
+        let rec = self.sessions.get(&h)?;
+        if !bool::from(rec.hash.ct_eq(&h)) || rec.expires_at.as_str() <= now {
+            return None;
+        }
+        Some(rec)
     }
 
     /// Adds or replaces a token record; a record with the same id but another secret replaces the old secret.
@@ -67,6 +151,11 @@ impl Tenancy {
 
     /// Adds or replaces a member record.
     pub fn put_member(&mut self, m: MemberRecord) {
+        if let Some(old) = self.members.get(&m.id) {
+            if let (Some(d), Some(u)) = (&old.scim_directory_id, &old.scim_user_id) {
+                self.by_scim_user.remove(&(d.clone(), u.clone()));
+            }
+        }
         if let (Some(d), Some(u)) = (&m.scim_directory_id, &m.scim_user_id) {
             self.by_scim_user.insert((d.clone(), u.clone()), m.id.clone());
         }
@@ -91,6 +180,15 @@ impl Tenancy {
     /// expired at `now()` (RFC 3339 strings compare chronologically when written in the same UTC form; `now` is only
     /// asked for when the token has an expiry).
     pub fn authenticate(&self, presented: &str, now: impl FnOnce() -> String) -> Option<&DirectoryRecord> {
+        self.authenticate_token(presented, now).map(|(d, _)| d)
+    }
+
+    /// Like [`Tenancy::authenticate`], with the token's record (for its scopes).
+    pub fn authenticate_token(
+        &self,
+        presented: &str,
+        now: impl FnOnce() -> String,
+    ) -> Option<(&DirectoryRecord, &TokenRecord)> {
         let h = hash_token(presented);
         let rec = self.tokens.get(&h)?;
         if !bool::from(rec.hash.ct_eq(&h)) || rec.revoked_at.is_some() {
@@ -99,6 +197,6 @@ impl Tenancy {
         if rec.expires_at.as_deref().is_some_and(|e| e <= now().as_str()) {
             return None;
         }
-        self.directories.get(&rec.directory_id)
+        self.directories.get(&rec.directory_id).map(|d| (d, rec))
     }
 }

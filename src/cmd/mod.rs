@@ -1,5 +1,6 @@
 //! One module per verb; each owns its `Args` and `run`.
 
+pub mod admin;
 pub mod bench;
 pub mod check;
 pub mod common;

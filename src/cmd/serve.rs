@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use idconform_server::ServerConfig;
+use idconform_server::admin::seed::SeedConfig;
 use idconform_server::clock::SystemClock;
 use idconform_server::scim::Leniency;
 
@@ -30,6 +31,10 @@ pub struct Args {
     /// Create the demo workspace `acme` with a SCIM directory and print its base URL and bearer token.
     #[arg(long)]
     demo: bool,
+    /// A TOML file of workspaces, members and directories to create or update at start (see
+    /// `examples/idconform.toml`); passwords and tokens come from the environment variables it names.
+    #[arg(long, env = "IDCONFORM_CONFIG")]
+    config: Option<std::path::PathBuf>,
     /// The demo directory's bearer token (otherwise a random one is generated).
     #[arg(long, env = "IDCONFORM_DEMO_SCIM_TOKEN", hide_env_values = true)]
     demo_scim_token: Option<String>,
@@ -43,8 +48,19 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         leniency: Leniency { strict: args.strict },
         ..ServerConfig::default()
     };
+    // Read the seed file before opening anything, so a typo fails fast.
+    let seed = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Some(SeedConfig::from_toml(&text).with_context(|| format!("in {}", path.display()))?)
+        }
+        None => None,
+    };
     let state = idconform_server::build_state(config, &args.db, Arc::new(SystemClock))
         .with_context(|| format!("opening database {}", args.db))?;
+    // The key of admin JWTs exists before the first request, so `idconform admin-token` on this database signs
+    // with a key this process knows.
+    state.admin.ensure_signing_key().await.context("creating the JWT signing key")?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
@@ -55,6 +71,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("idconform demo workspace \"acme\" is ready");
         println!("SCIM base URL: {}/scim/v2", origin.trim_end_matches('/'));
         println!("SCIM token:    {token}");
+    }
+    if let Some(seed) = &seed {
+        let shown = state.admin.seed(seed, |var| std::env::var(var).ok()).await.context("applying --config")?;
+        for t in shown {
+            println!("workspace {:?}: directory {:?} created; SCIM token: {}", t.workspace_id, t.directory_id, t.token);
+        }
+        println!("configuration applied: {} workspace(s)", seed.workspaces.len());
     }
     tracing::info!(%addr, strict = args.strict, db = %args.db, "idconform server listening");
     idconform_server::serve(listener, state, shutdown_signal()).await?;

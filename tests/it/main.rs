@@ -1,5 +1,6 @@
 //! End-to-end tests of the `idconform` binary.
 
+mod admin;
 mod faults;
 mod features;
 mod replay;

@@ -39,7 +39,11 @@ impl FromRequestParts<AppState> for ScimAuth {
                 .into_response());
             }
         };
-        state.scim.authenticate(token).map(ScimAuth).map_err(|e| ScimErrorResponse(e).into_response())
+        // Reads (GET, and POST of a `.search`, RFC 7644 §3.4.3) need `scim:read`; everything else `scim:write`.
+        let read = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD)
+            || (parts.method == axum::http::Method::POST && parts.uri.path().ends_with("/.search"));
+        let scope = if read { "scim:read" } else { "scim:write" };
+        state.scim.authenticate_for(token, scope).map(ScimAuth).map_err(|e| ScimErrorResponse(e).into_response())
     }
 }
 

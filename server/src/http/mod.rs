@@ -1,9 +1,11 @@
 //! The HTTP surface: [`app`] builds the router that `idconform serve` and the tests both use.
 //! Handlers are thin: extract, call the domain, convert. Domain errors become responses in [`error`] only.
 
+pub mod admin;
 pub mod discovery;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod scim;
 
 use std::sync::Arc;
@@ -12,6 +14,8 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+
+use crate::admin::AdminService;
 use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -28,6 +32,7 @@ pub const SCIM_PREFIX: &str = "/scim/v2";
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub scim: Arc<ScimService>,
+    pub admin: Arc<AdminService>,
     pub config: Arc<ServerConfig>,
 }
 
@@ -76,6 +81,39 @@ fn scim_routes() -> Router<AppState> {
         .route("/{kind}/{id}", get(scim::get).put(scim::replace).patch(scim::patch).delete(scim::delete))
 }
 
+/// The management routes: sessions, the admin API and SCIM directory management. Authenticated by a session
+/// cookie (with a CSRF token on state-changing requests) or an admin bearer JWT; never by a SCIM directory token.
+fn admin_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/session", post(admin::login).get(admin::session).delete(admin::logout))
+        .route("/.well-known/jwks.json", get(admin::jwks))
+        .route("/api/v1/admin/workspace", get(admin::workspace))
+        .route("/api/v1/admin/members", get(admin::list_members))
+        .route(
+            "/api/v1/admin/members/{id}",
+            get(admin::get_member).patch(admin::update_member).delete(admin::remove_member),
+        )
+        .route("/api/v1/admin/scim-tokens", get(admin::list_tokens).post(admin::create_token))
+        .route("/api/v1/admin/scim-tokens/endpoint-info", get(admin::endpoint_info))
+        .route(
+            "/api/v1/admin/scim-tokens/{id}",
+            get(admin::get_token).patch(admin::update_token).delete(admin::revoke_token),
+        )
+        .route("/scim/directories", get(admin::list_directories).post(admin::create_directory))
+        .route(
+            "/scim/directories/{id}",
+            get(admin::get_directory).patch(admin::update_directory).delete(admin::delete_directory),
+        )
+        .route("/scim/directories/{id}/regenerate-token", post(admin::regenerate_token))
+        // Unknown management paths answer in the management error shape, not as SCIM errors.
+        .route("/api/{*rest}", axum::routing::any(admin::no_such_route))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
+        .route("/docs/init.js", get(openapi::docs_init))
+        .route("/docs/swagger-ui-bundle.js", get(openapi::docs_bundle))
+        .route("/docs/swagger-ui.css", get(openapi::docs_css))
+}
+
 async fn not_found() -> Response {
     ScimErrorResponse(ScimError::NotFound("no such endpoint".into())).into_response()
 }
@@ -98,6 +136,7 @@ pub fn app(state: AppState) -> Router {
         .nest(SCIM_PREFIX, scim_routes())
         // The discovery documents are also served at the root (RFC 7644 §4).
         .merge(discovery_routes())
+        .merge(admin_routes())
         .route(
             "/healthz",
             get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }),

@@ -62,11 +62,28 @@ pub struct Dir {
     pub record: DirectoryRecord,
     state: RwLock<DirectoryState>,
     write: tokio::sync::Mutex<()>,
+    /// Set (under the write lock) when the directory is deleted, so a request that authenticated just before the
+    /// deletion and then waited for the lock writes nothing.
+    deleted: std::sync::atomic::AtomicBool,
 }
 
 impl Dir {
     fn new(record: DirectoryRecord) -> Self {
-        Dir { record, state: RwLock::new(DirectoryState::default()), write: tokio::sync::Mutex::new(()) }
+        Dir {
+            record,
+            state: RwLock::new(DirectoryState::default()),
+            write: tokio::sync::Mutex::new(()),
+            deleted: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Takes the directory's write lock; 401 if the directory was deleted meanwhile (its tokens are gone).
+    async fn lock_for_write(&self) -> ScimResult<tokio::sync::MutexGuard<'_, ()>> {
+        let guard = self.write.lock().await;
+        if self.deleted.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ScimError::Unauthorized("the directory of this token no longer exists".into()));
+        }
+        Ok(guard)
     }
 }
 
@@ -127,6 +144,8 @@ pub struct ScimService {
     tenancy: RwLock<Tenancy>,
     dirs: RwLock<HashMap<String, Arc<Dir>>>,
     poisoned: std::sync::atomic::AtomicBool,
+    /// Serialises admin writes, so their checks (uniqueness, last owner) and their commit are atomic.
+    admin_lock: tokio::sync::Mutex<()>,
 }
 
 fn store_err(e: StoreError) -> ScimError {
@@ -182,6 +201,7 @@ impl ScimService {
             tenancy: RwLock::new(tenancy),
             dirs: RwLock::new(dirs),
             poisoned: std::sync::atomic::AtomicBool::new(false),
+            admin_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -191,11 +211,23 @@ impl ScimService {
 
     /// The directory a bearer token belongs to; 401 otherwise (RFC 7644 §2, RFC 6750 §3.1).
     pub fn authenticate(&self, token: &str) -> ScimResult<Arc<Dir>> {
+        self.authenticate_for(token, "scim:read")
+    }
+
+    /// The directory a bearer token belongs to, if the token has `scope`: 401 for an unknown, revoked or expired
+    /// token, 403 for a token without the scope (RFC 6750 §3.1 `insufficient_scope`).
+    pub fn authenticate_for(&self, token: &str, scope: &str) -> ScimResult<Arc<Dir>> {
         self.check_health()?;
-        let dir_id =
-            self.tenancy.read().authenticate(token, || self.now()).map(|d| d.id.clone()).ok_or_else(|| {
+        let dir_id = {
+            let t = self.tenancy.read();
+            let (d, rec) = t.authenticate_token(token, || self.now()).ok_or_else(|| {
                 ScimError::Unauthorized("the bearer token is not valid for any SCIM directory".into())
             })?;
+            if !rec.scopes.iter().any(|s| s == scope) {
+                return Err(ScimError::Forbidden(format!("this token does not have the {scope} scope")));
+            }
+            d.id.clone()
+        };
         self.dirs
             .read()
             .get(&dir_id)
@@ -248,6 +280,7 @@ impl ScimService {
             workspace_id: workspace_id.to_owned(),
             name: dir_name.to_owned(),
             created: now.clone(),
+            deprovision: "remove".into(),
         };
         let rec = TokenRecord {
             id: token_id.to_owned(),
@@ -257,6 +290,7 @@ impl ScimService {
             created: now,
             expires_at: None,
             revoked_at: None,
+            scopes: crate::tenancy::DEFAULT_SCIM_SCOPES.map(String::from).to_vec(),
         };
         let (ws_new, dir_new) = {
             let t = self.tenancy.read();
@@ -281,6 +315,50 @@ impl ScimService {
         }
         t.put_token(rec);
         Ok(())
+    }
+
+    /// The tenancy records (workspaces, directories, tokens, members, sessions, keys), for the admin service.
+    pub fn tenancy(&self) -> &RwLock<Tenancy> {
+        &self.tenancy
+    }
+
+    /// The one write path of the admin service: serialised with every other admin write (and, when `dir_id` is
+    /// given, with that directory's SCIM writes, so a member's SCIM update and its role change never overwrite each
+    /// other), `decide` reads the current records and returns a batch; the batch is committed, and only then applied
+    /// to the in-memory records. Nothing is visible, or acknowledged, before it is durable.
+    pub async fn admin_write<T, E: From<StoreError>>(
+        &self,
+        dir_id: Option<&str>,
+        decide: impl FnOnce(&Tenancy) -> Result<(Batch, T), E>,
+    ) -> Result<T, E> {
+        let _admin = self.admin_lock.lock().await;
+        let dir = dir_id.and_then(|id| self.dirs.read().get(id).cloned());
+        let _dir_guard = match &dir {
+            Some(d) => Some(d.write.lock().await),
+            None => None,
+        };
+        let (batch, out) = decide(&self.tenancy.read())?;
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        self.store.commit(batch.clone()).await?;
+        let mut t = self.tenancy.write();
+        let mut dirs = self.dirs.write();
+        for w in &batch {
+            match w {
+                Write::PutDirectory(r) if !dirs.contains_key(&r.id) => {
+                    dirs.insert(r.id.clone(), Arc::new(Dir::new(r.clone())));
+                }
+                Write::DeleteDirectory { id } => {
+                    if let Some(d) = dirs.remove(id) {
+                        d.deleted.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                _ => {}
+            }
+            t.apply(w);
+        }
+        Ok(out)
     }
 
     /// Members of a workspace (SCIM-provisioned ones included), for the admin views and tests.
@@ -602,6 +680,7 @@ impl ScimService {
                 scim_directory_id: Some(dir.record.id.clone()),
                 scim_user_id: Some(uid.to_owned()),
                 created: created.to_owned(),
+                password_hash: None,
             },
         })
     }
@@ -629,9 +708,7 @@ impl ScimService {
                         st.set_logo(&l.group_id, Some((l.content_type.clone(), bytes::Bytes::from(l.data.clone()))))
                     }
                     Write::DeleteLogo { group_id, .. } => st.set_logo(group_id, None),
-                    Write::PutMember(m) => t.put_member(m.clone()),
-                    Write::DeleteMember { id } => t.remove_member(id),
-                    Write::PutWorkspace(_) | Write::PutDirectory(_) | Write::PutToken(_) => {}
+                    other => t.apply(other),
                 }
             }
         }
@@ -673,7 +750,7 @@ impl ScimService {
         let rt = kind.def();
         let resource::Normalized { resource: mut v, password } = resource::normalize(body, rt, self.leniency)?;
         let password_hash = Self::hash_password(password).await?;
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let id = uuid::Uuid::new_v4().to_string();
         let seq = {
             let st = dir.state.read();
@@ -760,7 +837,7 @@ impl ScimService {
         let rt = kind.def();
         let resource::Normalized { resource: v, password } = resource::normalize(body, rt, self.leniency)?;
         let password_hash = Self::hash_password(password).await?;
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, kind, id, if_match)?;
         let v = resource::merge_for_replace(&old.value, v, rt)?;
         let staged = self.write_updated(dir, kind, &old, v, password_hash)?;
@@ -784,7 +861,7 @@ impl ScimService {
     ) -> ScimResult<Rendered> {
         let rt = kind.def();
         let ops = patch::parse_request(body, self.leniency)?;
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, kind, id, if_match)?;
         let mut v = old.value.clone();
         let outcome = patch::apply(&mut v, &ops, rt, self.leniency)?;
@@ -801,7 +878,7 @@ impl ScimService {
     /// DELETE (RFC 7644 §3.6). A deleted user or group also leaves every group that listed it, and a deleted user's
     /// workspace membership ends.
     pub async fn delete(&self, dir: &Dir, kind: ResourceKind, id: &str, if_match: Option<&str>) -> ScimResult<()> {
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, kind, id, if_match)?;
         let now = self.now();
         let mut batch: Batch = Vec::new();
@@ -864,7 +941,7 @@ impl ScimService {
                 self.limits.logo_max_bytes
             )));
         }
-        let _w = dir.write.lock().await;
+        let _w = dir.lock_for_write().await?;
         let old = self.current(dir, ResourceKind::Group, id, None)?;
         let mut v = old.value.clone();
         let location = format!("{base}/Groups/{id}/Logo");

@@ -41,6 +41,8 @@ pub struct DirectoryRecord {
     pub workspace_id: String,
     pub name: String,
     pub created: String,
+    /// What deleting the directory does to the members it provisioned: `remove` or `deactivate`.
+    pub deprovision: String,
 }
 
 /// A SCIM bearer token record. Only the SHA-256 of the token is stored.
@@ -53,6 +55,8 @@ pub struct TokenRecord {
     pub created: String,
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// What the token may do (`scim:read`, `scim:write`).
+    pub scopes: Vec<String>,
 }
 
 /// A workspace member record; SCIM-provisioned members carry the SCIM user id.
@@ -65,6 +69,29 @@ pub struct MemberRecord {
     pub active: bool,
     pub scim_directory_id: Option<String>,
     pub scim_user_id: Option<String>,
+    pub created: String,
+    /// argon2 hash of a local account's password; `None` for members who cannot log in with a password.
+    pub password_hash: Option<String>,
+}
+
+/// A dashboard session. Only the SHA-256 of the session cookie's value is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub hash: [u8; 32],
+    pub member_id: String,
+    pub created: String,
+    pub expires_at: String,
+}
+
+/// A key that signs the server's JWTs (admin bearer tokens now, OAuth tokens later); published in a JWKS.
+#[derive(Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    /// The JWK `kid`.
+    pub kid: String,
+    /// The JWS `alg` (RFC 7518 §3.1), e.g. `ES256`.
+    pub alg: String,
+    /// The private key, PKCS#8 DER.
+    pub private_der: Vec<u8>,
     pub created: String,
 }
 
@@ -90,18 +117,47 @@ pub struct LogoRecord {
     pub data: Vec<u8>,
 }
 
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private key never reaches logs.
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("private_der", &"[redacted]")
+            .field("created", &self.created)
+            .finish()
+    }
+}
+
 /// One change; a [`Batch`] of them is written atomically.
 #[derive(Debug, Clone)]
 pub enum Write {
     PutWorkspace(WorkspaceRecord),
     PutDirectory(DirectoryRecord),
+    /// Deletes a directory with its tokens, resources and logos (its members are changed by their own writes).
+    DeleteDirectory {
+        id: String,
+    },
     PutToken(TokenRecord),
     PutMember(MemberRecord),
-    DeleteMember { id: String },
+    DeleteMember {
+        id: String,
+    },
     PutResource(ResourceRecord),
-    DeleteResource { directory_id: String, id: String },
+    DeleteResource {
+        directory_id: String,
+        id: String,
+    },
     PutLogo(LogoRecord),
-    DeleteLogo { directory_id: String, group_id: String },
+    DeleteLogo {
+        directory_id: String,
+        group_id: String,
+    },
+    PutSession(SessionRecord),
+    DeleteSession {
+        hash: [u8; 32],
+    },
+    PutSigningKey(SigningKeyRecord),
 }
 
 /// The changes of one request, committed in one transaction.
@@ -117,6 +173,8 @@ pub struct Snapshot {
     /// Ordered by `seq` within each directory.
     pub resources: Vec<ResourceRecord>,
     pub logos: Vec<LogoRecord>,
+    pub sessions: Vec<SessionRecord>,
+    pub signing_keys: Vec<SigningKeyRecord>,
 }
 
 /// A boxed future returned by [`Store::commit`].

@@ -11,8 +11,8 @@ use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, Snapshot, Store, StoreError,
-    TokenRecord, WorkspaceRecord, Write,
+    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, SessionRecord, SigningKeyRecord,
+    Snapshot, Store, StoreError, TokenRecord, WorkspaceRecord, Write,
 };
 use crate::scim::schema::ResourceKind;
 
@@ -36,7 +36,48 @@ CREATE INDEX IF NOT EXISTS resources_order ON resources(directory_id, seq);
 CREATE TABLE IF NOT EXISTS logos (
     directory_id TEXT NOT NULL, group_id TEXT NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (directory_id, group_id));
+CREATE TABLE IF NOT EXISTS sessions (
+    hash BLOB PRIMARY KEY, member_id TEXT NOT NULL, created TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_der BLOB NOT NULL, created TEXT NOT NULL);
 "#;
+
+/// Columns added after the first release, each added to an older database that lacks it (SQLite has no
+/// `ADD COLUMN IF NOT EXISTS`). Defaults give old rows the behaviour they had before the column existed.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("directories", "deprovision", "TEXT NOT NULL DEFAULT 'remove'"),
+    ("scim_tokens", "scopes", "TEXT NOT NULL DEFAULT '[\"scim:read\",\"scim:write\"]'"),
+    ("members", "password_hash", "TEXT"),
+];
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(SCHEMA).map_err(db_err)?;
+    for (table, column, decl) in ADDED_COLUMNS {
+        let mut s = conn.prepare(&format!("PRAGMA table_info({table})")).map_err(db_err)?;
+        let names: Vec<String> =
+            s.query_map([], |r| r.get::<_, String>(1)).and_then(Iterator::collect).map_err(db_err)?;
+        if !names.iter().any(|n| n == column) {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")).map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
+fn scopes_to_text(scopes: &[String]) -> String {
+    serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into())
+}
+
+fn scopes_from_text(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn hash32(bytes: &[u8]) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    if bytes.len() == 32 {
+        h.copy_from_slice(bytes);
+    }
+    h
+}
 
 type Job = (Batch, oneshot::Sender<Result<(), StoreError>>);
 
@@ -76,7 +117,7 @@ impl SqliteStore {
             Ok(conn)
         };
         let writer = open()?;
-        writer.execute_batch(SCHEMA).map_err(db_err)?;
+        migrate(&writer)?;
         let reader = open()?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -139,16 +180,40 @@ fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreErro
                 .and_then(|mut s| s.execute(params![r.id, r.name, r.plan, r.created])),
             Write::PutDirectory(r) => tx
                 .prepare_cached(
-                    "INSERT INTO directories (id, workspace_id, name, created) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                    "INSERT INTO directories (id, workspace_id, name, created, deprovision) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, deprovision = excluded.deprovision",
                 )
-                .and_then(|mut s| s.execute(params![r.id, r.workspace_id, r.name, r.created])),
+                .and_then(|mut s| s.execute(params![r.id, r.workspace_id, r.name, r.created, r.deprovision])),
+            Write::DeleteDirectory { id } => tx
+                .prepare_cached("DELETE FROM scim_tokens WHERE directory_id = ?1")
+                .and_then(|mut s| s.execute(params![id]))
+                .and_then(|_| tx.prepare_cached("DELETE FROM resources WHERE directory_id = ?1"))
+                .and_then(|mut s| s.execute(params![id]))
+                .and_then(|_| tx.prepare_cached("DELETE FROM logos WHERE directory_id = ?1"))
+                .and_then(|mut s| s.execute(params![id]))
+                .and_then(|_| tx.prepare_cached("DELETE FROM directories WHERE id = ?1"))
+                .and_then(|mut s| s.execute(params![id])),
+            Write::PutSession(r) => tx
+                .prepare_cached(
+                    "INSERT INTO sessions (hash, member_id, created, expires_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(hash) DO UPDATE SET expires_at = excluded.expires_at",
+                )
+                .and_then(|mut s| s.execute(params![&r.hash[..], r.member_id, r.created, r.expires_at])),
+            Write::DeleteSession { hash } => tx
+                .prepare_cached("DELETE FROM sessions WHERE hash = ?1")
+                .and_then(|mut s| s.execute(params![&hash[..]])),
+            Write::PutSigningKey(r) => tx
+                .prepare_cached(
+                    "INSERT INTO signing_keys (kid, alg, private_der, created) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(kid) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![r.kid, r.alg, r.private_der, r.created])),
             Write::PutToken(r) => tx
                 .prepare_cached(
-                    "INSERT INTO scim_tokens (id, directory_id, name, hash, created, expires_at, revoked_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO scim_tokens (id, directory_id, name, hash, created, expires_at, revoked_at, scopes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(id) DO UPDATE SET name = excluded.name, hash = excluded.hash,
-                     expires_at = excluded.expires_at, revoked_at = excluded.revoked_at",
+                     expires_at = excluded.expires_at, revoked_at = excluded.revoked_at, scopes = excluded.scopes",
                 )
                 .and_then(|mut s| {
                     s.execute(params![
@@ -158,15 +223,16 @@ fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreErro
                         &r.hash[..],
                         r.created,
                         r.expires_at,
-                        r.revoked_at
+                        r.revoked_at,
+                        scopes_to_text(&r.scopes)
                     ])
                 }),
             Write::PutMember(r) => tx
                 .prepare_cached(
-                    "INSERT INTO members (id, workspace_id, email, role, active, scim_directory_id, scim_user_id, created)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    "INSERT INTO members (id, workspace_id, email, role, active, scim_directory_id, scim_user_id, created,
+                     password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                      ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role,
-                     active = excluded.active",
+                     active = excluded.active, password_hash = excluded.password_hash",
                 )
                 .and_then(|mut s| {
                     s.execute(params![
@@ -177,7 +243,8 @@ fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreErro
                         r.active,
                         r.scim_directory_id,
                         r.scim_user_id,
-                        r.created
+                        r.created,
+                        r.password_hash
                     ])
                 }),
             Write::DeleteMember { id } => {
@@ -232,24 +299,30 @@ impl Store for SqliteStore {
             .and_then(Iterator::collect)
             .map_err(db_err)?;
         let mut s = conn
-            .prepare("SELECT id, workspace_id, name, created FROM directories ORDER BY created, id")
+            .prepare("SELECT id, workspace_id, name, created, deprovision FROM directories ORDER BY created, id")
             .map_err(db_err)?;
         snap.directories = s
             .query_map([], |r| {
-                Ok(DirectoryRecord { id: r.get(0)?, workspace_id: r.get(1)?, name: r.get(2)?, created: r.get(3)? })
+                Ok(DirectoryRecord {
+                    id: r.get(0)?,
+                    workspace_id: r.get(1)?,
+                    name: r.get(2)?,
+                    created: r.get(3)?,
+                    deprovision: r.get(4)?,
+                })
             })
             .and_then(Iterator::collect)
             .map_err(db_err)?;
         let mut s = conn
-            .prepare("SELECT id, directory_id, name, hash, created, expires_at, revoked_at FROM scim_tokens")
+            .prepare(
+                "SELECT id, directory_id, name, hash, created, expires_at, revoked_at, scopes FROM scim_tokens
+                 ORDER BY created, id",
+            )
             .map_err(db_err)?;
         snap.tokens = s
             .query_map([], |r| {
                 let hash: Vec<u8> = r.get(3)?;
-                let mut h = [0u8; 32];
-                if hash.len() == 32 {
-                    h.copy_from_slice(&hash);
-                }
+                let h = hash32(&hash);
                 Ok(TokenRecord {
                     id: r.get(0)?,
                     directory_id: r.get(1)?,
@@ -258,14 +331,15 @@ impl Store for SqliteStore {
                     created: r.get(4)?,
                     expires_at: r.get(5)?,
                     revoked_at: r.get(6)?,
+                    scopes: scopes_from_text(&r.get::<_, String>(7)?),
                 })
             })
             .and_then(Iterator::collect)
             .map_err(db_err)?;
         let mut s = conn
             .prepare(
-                "SELECT id, workspace_id, email, role, active, scim_directory_id, scim_user_id, created FROM members
-                 ORDER BY created, id",
+                "SELECT id, workspace_id, email, role, active, scim_directory_id, scim_user_id, created, password_hash
+                 FROM members ORDER BY created, id",
             )
             .map_err(db_err)?;
         snap.members = s
@@ -279,6 +353,7 @@ impl Store for SqliteStore {
                     scim_directory_id: r.get(5)?,
                     scim_user_id: r.get(6)?,
                     created: r.get(7)?,
+                    password_hash: r.get(8)?,
                 })
             })
             .and_then(Iterator::collect)
@@ -323,6 +398,27 @@ impl Store for SqliteStore {
                     content_type: r.get(2)?,
                     data: r.get(3)?,
                 })
+            })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut s = conn.prepare("SELECT hash, member_id, created, expires_at FROM sessions").map_err(db_err)?;
+        snap.sessions = s
+            .query_map([], |r| {
+                Ok(SessionRecord {
+                    hash: hash32(&r.get::<_, Vec<u8>>(0)?),
+                    member_id: r.get(1)?,
+                    created: r.get(2)?,
+                    expires_at: r.get(3)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut s = conn
+            .prepare("SELECT kid, alg, private_der, created FROM signing_keys ORDER BY created, kid")
+            .map_err(db_err)?;
+        snap.signing_keys = s
+            .query_map([], |r| {
+                Ok(SigningKeyRecord { kid: r.get(0)?, alg: r.get(1)?, private_der: r.get(2)?, created: r.get(3)? })
             })
             .and_then(Iterator::collect)
             .map_err(db_err)?;

@@ -1,7 +1,12 @@
 //! Integration tests of the reference server over real HTTP: one binary, one shared server (see `support`).
 
+mod admin_support;
 mod support;
 
+mod admin_csrf;
+mod admin_flow;
+mod admin_permissions;
+mod admin_tokens;
 mod bulk;
 mod crud;
 mod discovery;

@@ -20,11 +20,16 @@ fn spawn(strict: bool) -> Server {
 
 /// A server of its own with this configuration.
 pub fn spawn_with(config: ServerConfig) -> Server {
+    spawn_with_clock(config, Arc::new(SystemClock))
+}
+
+/// A server of its own with this configuration and clock.
+pub fn spawn_with_clock(config: ServerConfig, clock: Arc<dyn idconform_server::clock::Clock>) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         rt.block_on(async move {
-            let state = idconform_server::build_state(config, ":memory:", Arc::new(SystemClock)).expect("state");
+            let state = idconform_server::build_state(config, ":memory:", clock).expect("state");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let origin = format!("http://{}", listener.local_addr().expect("addr"));
             tx.send(Server { origin, state: state.clone() }).expect("send");

@@ -1,0 +1,407 @@
+//! The OpenAPI 3.1 document (`/openapi.json`) of every route, and the interactive docs (`/docs`) over it, served
+//! from vendored Swagger UI assets (see `server/assets/swagger-ui/README.md`) so they work without internet access.
+//!
+//! Management routes are described from their handlers' `#[utoipa::path]` attributes; the SCIM 2.0 routes, whose
+//! schemas are the RFC's and are published by `/Schemas`, are listed by [`ScimPaths`] with generic bodies.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+use super::admin;
+use crate::admin as domain;
+
+/// Body of `POST /api/v1/session`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body; the handler reads it field by field (admin::input).
+pub struct LoginRequest {
+    /// Email of a local account.
+    email: String,
+    /// Its password.
+    password: String,
+    /// Needed only when the email has accounts in several workspaces.
+    workspace_id: Option<String>,
+}
+
+/// Answer of `POST /api/v1/session` (the session itself is the `idconform_session` cookie).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct LoginResponse {
+    /// Who logged in.
+    member: domain::MemberView,
+    /// Send it as `X-CSRF-Token` on every state-changing request.
+    csrf_token: String,
+    /// When the session ends.
+    expires_at: String,
+}
+
+/// Body of `PATCH /api/v1/admin/members/{id}`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateMemberRequest {
+    /// The new role; only owners grant or take `owner`.
+    role: domain::Role,
+}
+
+/// Deprovisioning mode of a directory.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum Deprovision {
+    /// Deleting the directory removes its members.
+    Remove,
+    /// Deleting the directory keeps its members, deactivated.
+    Deactivate,
+}
+
+/// Body of `POST /scim/directories`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateDirectoryRequest {
+    /// Display name, unique in the workspace.
+    name: String,
+    /// Default `remove`.
+    deprovision: Option<Deprovision>,
+}
+
+/// Body of `PATCH /scim/directories/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateDirectoryRequest {
+    /// New display name.
+    name: Option<String>,
+    /// New deprovisioning mode.
+    deprovision: Option<Deprovision>,
+}
+
+/// A SCIM token scope.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub enum Scope {
+    /// GET and `.search`.
+    #[serde(rename = "scim:read")]
+    Read,
+    /// Every other method.
+    #[serde(rename = "scim:write")]
+    Write,
+}
+
+/// Body of `POST /api/v1/admin/scim-tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateTokenRequest {
+    /// Display name, unique among the directory's live tokens.
+    name: String,
+    /// Needed when the workspace has several directories.
+    directory_id: Option<String>,
+    /// RFC 3339; in the future. None: never expires.
+    expires_at: Option<String>,
+    /// Default: both.
+    scopes: Option<Vec<Scope>>,
+}
+
+/// Body of `PATCH /api/v1/admin/scim-tokens/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateTokenRequest {
+    /// New name.
+    name: Option<String>,
+    /// New expiry (RFC 3339, in the future), or `null` for none.
+    expires_at: Option<String>,
+    /// New scopes.
+    scopes: Option<Vec<Scope>>,
+}
+
+/// `{"items": [...]}` of members.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct MemberList {
+    /// Oldest first.
+    items: Vec<domain::MemberView>,
+}
+
+/// `{"items": [...]}` of directories.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct DirectoryList {
+    /// Oldest first.
+    items: Vec<domain::DirectoryView>,
+}
+
+/// Error body of every non-422 management error.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// What went wrong.
+    detail: String,
+    /// `bad_request`, `unauthorized`, `csrf_failed`, `forbidden`, `plan_required`, `not_found`, `conflict`,
+    /// `unsupported_media_type`, `internal_error`.
+    code: String,
+}
+
+/// One invalid field.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorBody {
+    /// Where: `["body", "name"]`, `["query", "page"]`.
+    loc: Vec<String>,
+    /// What is wrong.
+    msg: String,
+    /// `missing`, `string_type`, `enum`, `extra_forbidden`, `datetime_parsing`, `value_error`, ….
+    #[schema(rename = "type")]
+    kind: String,
+}
+
+/// 422 body.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ValidationErrorBody {
+    /// Every invalid field.
+    detail: Vec<FieldErrorBody>,
+}
+
+/// The error answers every management route can give.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Documentation only: errors are built from AdminError in admin::AdminErrorResponse.
+pub enum ManagementErrors {
+    /// The body is not JSON.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No valid session or admin bearer token (RFC 6750 §3.1).
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Missing or wrong CSRF token (session), a role that may not do this, or a plan without the feature.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such object in the caller's workspace.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A duplicate, or a change the current state forbids.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The body is not `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    /// Invalid fields.
+    #[response(status = 422)]
+    Invalid(ValidationErrorBody),
+}
+
+/// Security schemes: admin bearer JWTs, and the session cookie with its CSRF header.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An admin JWT from `idconform admin-token` (RFC 6750, RFC 7519)"))
+                    .build(),
+            ),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "idconform_session",
+                "The session cookie set by POST /api/v1/session",
+            ))),
+        );
+        c.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "The session's CSRF token (from POST or GET /api/v1/session); required with the cookie on every \
+                 state-changing request",
+            ))),
+        );
+        c.add_security_scheme(
+            "scim_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A SCIM directory token (idc_scim_…); never a session cookie"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The SCIM 2.0 routes (RFC 7644 §3), with generic JSON bodies: their schemas are RFC 7643's, served by `/Schemas`.
+struct ScimPaths;
+
+impl Modify for ScimPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use HttpMethod::{Delete, Get, Patch, Post, Put};
+        let routes: &[(&str, &[HttpMethod], &str, bool)] = &[
+            ("/scim/v2/ServiceProviderConfig", &[Get], "Service provider configuration (RFC 7644 §4)", false),
+            ("/scim/v2/ResourceTypes", &[Get], "Resource types (RFC 7644 §4)", false),
+            ("/scim/v2/ResourceTypes/{id}", &[Get], "One resource type", false),
+            ("/scim/v2/Schemas", &[Get], "Schemas (RFC 7644 §4)", false),
+            ("/scim/v2/Schemas/{id}", &[Get], "One schema", false),
+            (
+                "/scim/v2/Users",
+                &[Get, Post],
+                "List (filter, sort, paginate) or create users (RFC 7644 §3.3, §3.4.2)",
+                true,
+            ),
+            ("/scim/v2/Users/{id}", &[Get, Put, Patch, Delete], "Read, replace, patch or delete a user", true),
+            ("/scim/v2/Users/.search", &[Post], "Search users (RFC 7644 §3.4.3)", true),
+            ("/scim/v2/Groups", &[Get, Post], "List or create groups", true),
+            ("/scim/v2/Groups/{id}", &[Get, Put, Patch, Delete], "Read, replace, patch or delete a group", true),
+            ("/scim/v2/Groups/.search", &[Post], "Search groups", true),
+            ("/scim/v2/Groups/{id}/Logo", &[Get, Put], "A group's logo (PNG or JPEG)", true),
+            ("/scim/v2/.search", &[Post], "Search all resource types", true),
+            ("/scim/v2/Bulk", &[Post], "Bulk operations (RFC 7644 §3.7)", true),
+            ("/scim/v2/Me", &[Get], "501: a directory token authenticates a client, not a user (RFC 7644 §3.11)", true),
+        ];
+        let json = || ContentBuilder::new().schema(Some(ObjectBuilder::new().build())).build();
+        for (path, methods, summary, auth) in routes {
+            for m in methods.iter() {
+                let mut op = OperationBuilder::new()
+                    .tag("SCIM 2.0")
+                    .summary(Some(*summary))
+                    .response(
+                        "200",
+                        ResponseBuilder::new()
+                            .description("SCIM resource or ListResponse")
+                            .content("application/scim+json", json()),
+                    )
+                    .response(
+                        "default",
+                        ResponseBuilder::new()
+                            .description("SCIM Error (RFC 7644 §3.12)")
+                            .content("application/scim+json", json()),
+                    );
+                if path.contains("{id}") {
+                    op = op.parameter(
+                        ParameterBuilder::new()
+                            .name("id")
+                            .parameter_in(ParameterIn::Path)
+                            .required(utoipa::openapi::Required::True),
+                    );
+                }
+                if matches!(m, Post | Put | Patch) {
+                    op = op.request_body(Some(
+                        RequestBodyBuilder::new()
+                            .content("application/scim+json", json())
+                            .required(Some(utoipa::openapi::Required::True))
+                            .build(),
+                    ));
+                }
+                if *auth {
+                    op = op.security(utoipa::openapi::security::SecurityRequirement::new(
+                        "scim_token",
+                        Vec::<String>::new(),
+                    ));
+                }
+                openapi.paths.add_path_operation(*path, vec![m.clone()], op.build());
+            }
+        }
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "idconform reference server",
+        version = "v1",
+        description = "SCIM 2.0 provisioning (`/scim/v2`, authenticated by directory tokens) and its management API: \
+            sessions, members, SCIM directories and tokens. Management routes take an admin bearer JWT, or the \
+            session cookie with `X-CSRF-Token` on state-changing requests."
+    ),
+    paths(
+        admin::login, admin::session, admin::logout, admin::jwks,
+        admin::workspace, admin::list_members, admin::get_member, admin::update_member, admin::remove_member,
+        admin::create_directory, admin::list_directories, admin::get_directory, admin::update_directory,
+        admin::delete_directory, admin::regenerate_token,
+        admin::list_tokens, admin::create_token, admin::endpoint_info, admin::get_token, admin::update_token,
+        admin::revoke_token,
+    ),
+    components(schemas(ErrorBody, ValidationErrorBody, FieldErrorBody)),
+    modifiers(&Security, &ScimPaths),
+    tags(
+        (name = "session", description = "Dashboard log-in: an HttpOnly, SameSite=Lax cookie and its CSRF token"),
+        (name = "members", description = "The workspace and its members"),
+        (name = "directories", description = "SCIM directories (enterprise plan; admins and owners)"),
+        (name = "scim-tokens", description = "SCIM bearer tokens (enterprise plan; admins and owners)"),
+        (name = "SCIM 2.0", description = "The SCIM service provider (RFC 7643, RFC 7644, RFC 9865)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(text) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document did not serialise");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+const DOCS_HTML: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>idconform API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+"##;
+
+/// The initialiser, a file of its own so the page needs no inline script.
+const DOCS_INIT: &str = r##"window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  persistAuthorization: true,
+  withCredentials: true
+});
+"##;
+
+fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /docs`: Swagger UI over `/openapi.json`.
+pub async fn docs() -> Response {
+    asset("text/html; charset=utf-8", DOCS_HTML.as_bytes())
+}
+
+/// `GET /docs/init.js`.
+pub async fn docs_init() -> Response {
+    asset("text/javascript; charset=utf-8", DOCS_INIT.as_bytes())
+}
+
+/// `GET /docs/swagger-ui-bundle.js`.
+pub async fn docs_bundle() -> Response {
+    asset("text/javascript; charset=utf-8", include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js"))
+}
+
+/// `GET /docs/swagger-ui.css`.
+pub async fn docs_css() -> Response {
+    asset("text/css; charset=utf-8", include_bytes!("../../assets/swagger-ui/swagger-ui.css"))
+}
