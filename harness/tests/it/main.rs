@@ -2,6 +2,8 @@
 //! specific check fails, with a message that says why. Plus the report formats: the JSON report has the documented
 //! shape and the JUnit XML is well-formed with one testcase per check.
 
+mod reports;
+
 use idconform_harness::report::{Report, Status};
 use idconform_harness::{Deviation, Options, Target};
 use serde_json::{Value, json};

@@ -6,32 +6,14 @@ use serde_json::{Value, json};
 
 use crate::support::{Client, patch_op};
 
-/// The project's snapshot macro: snapshots live in the workspace's `snapshots/` folder, the test server's random
-/// origin is replaced by a fixed one, and values that change between runs are redacted.
-macro_rules! assert_scim_snapshot {
-    ($name:expr, $value:expr, $origin:expr) => {{
-        let text = serde_json::to_string(&$value).expect("json").replace($origin.as_str(), "http://idconform.test");
-        let value: Value = serde_json::from_str(&text).expect("json");
-        insta::with_settings!({
-            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_json_snapshot!($name, value, {
-                ".meta.created" => "[timestamp]",
-                ".meta.lastModified" => "[timestamp]",
-                ".meta.version" => "[version]",
-            });
-        });
-    }};
-}
+include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/macros.rs"));
 
 #[tokio::test]
 async fn discovery_documents() {
     let c = Client::new().await;
-    assert_scim_snapshot!("discovery_service_provider_config", c.get("/ServiceProviderConfig").await.body, c.origin);
-    assert_scim_snapshot!("discovery_resource_types", c.get("/ResourceTypes").await.body, c.origin);
-    assert_scim_snapshot!("discovery_schemas", c.get("/Schemas").await.body, c.origin);
+    project_snapshot!(json: "discovery_service_provider_config", c.get("/ServiceProviderConfig").await.body, c.origin);
+    project_snapshot!(json: "discovery_resource_types", c.get("/ResourceTypes").await.body, c.origin);
+    project_snapshot!(json: "discovery_schemas", c.get("/Schemas").await.body, c.origin);
 }
 
 #[tokio::test]
@@ -65,7 +47,7 @@ async fn error_forms() {
         ("error_501_me", c.get("/Me").await.body),
     ];
     for (name, body) in cases {
-        assert_scim_snapshot!(name, body, c.origin);
+        project_snapshot!(json: name, body, c.origin);
     }
 }
 
@@ -77,7 +59,7 @@ async fn openapi_document() {
     assert_eq!(r.status(), 200);
     let doc: Value = r.json().await.expect("json");
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "OpenAPI 3.1");
-    assert_scim_snapshot!("openapi", doc, c.origin);
+    project_snapshot!(json: "openapi", doc, c.origin);
 }
 
 /// `/docs` is Swagger UI served from the binary: the page and every asset it loads come from this server.
@@ -128,7 +110,7 @@ async fn management_error_forms() {
         ),
     ];
     for (name, body) in cases {
-        assert_scim_snapshot!(name, body, s.origin);
+        project_snapshot!(json: name, body, s.origin);
     }
     // The plan error names the workspace, whose id is random: check its shape here rather than snapshot it.
     let r = call(o, Method::GET, "/scim/directories", &free.admin.session(), None).await;
