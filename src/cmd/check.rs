@@ -45,10 +45,7 @@ pub struct Args {
 
 /// Runs the checks; returns the exit code.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    Ok(match run_inner(args).await {
-        Ok(code) => ExitCode::from(code),
-        Err(f) => f.exit(),
-    })
+    super::common::finish(run_inner(args).await)
 }
 
 async fn run_inner(args: Args) -> Result<u8, Failure> {
@@ -76,7 +73,7 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         return Ok(0);
     }
 
-    let target = args.target.resolve(false)?;
+    let target = args.target.resolve()?;
     let live = Live::new(&args.reports);
     live.line(&format!("idconform check — {} ({}), profile {}", target.name, target.scim_url, opts.profile.as_str()));
     let progress = |p: Progress<'_>| live.progress(p, "checks");

@@ -53,12 +53,17 @@ pub struct TargetArgs {
     /// Bearer token of another tenant of the same service (check scim.auth.other-tenant; skipped without it).
     #[arg(long, env = "IDCONFORM_SCIM_OTHER_TOKEN", hide_env_values = true, requires = "scim_url")]
     pub other_token: Option<String>,
+    /// Start the embedded reference server in --strict mode (only without --target / --scim-url): the IdP quirks
+    /// are then refused with the RFC's errors.
+    #[arg(long, conflicts_with_all = ["target", "scim_url"])]
+    pub strict: bool,
 }
 
 impl TargetArgs {
     /// The target; with neither a file nor a URL, the embedded reference server is started (in `--strict` mode
-    /// when `strict`) and lives as long as the process.
-    pub fn resolve(&self, strict: bool) -> Result<Target, Failure> {
+    /// when asked) and lives as long as the process.
+    pub fn resolve(&self) -> Result<Target, Failure> {
+        let strict = self.strict;
         if let Some(path) = &self.target {
             return Target::load(path).map_err(|e| Failure::Usage(e.to_string()));
         }
@@ -74,11 +79,14 @@ impl TargetArgs {
         t.other_token = Some(server.other_token);
         Ok(t)
     }
+}
 
-    /// Whether the embedded server will be used.
-    pub fn embedded(&self) -> bool {
-        self.target.is_none() && self.scim_url.is_none()
-    }
+/// The exit code of a verb's run: its own, or that of the failure that stopped it.
+pub fn finish(result: Result<u8, Failure>) -> anyhow::Result<std::process::ExitCode> {
+    Ok(match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(f) => f.exit(),
+    })
 }
 
 /// Where reports go.

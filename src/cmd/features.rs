@@ -25,9 +25,6 @@ pub struct Args {
     tags: Option<String>,
     #[command(flatten)]
     target: TargetArgs,
-    /// Start the embedded server in --strict mode (only without --target / --scim-url).
-    #[arg(long)]
-    strict: bool,
     #[command(flatten)]
     reports: ReportArgs,
     /// Scenarios in flight at once.
@@ -43,10 +40,7 @@ pub struct Args {
 
 /// Runs the features; returns the exit code.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    Ok(match run_inner(args).await {
-        Ok(code) => ExitCode::from(code),
-        Err(f) => f.exit(),
-    })
+    super::common::finish(run_inner(args).await)
 }
 
 async fn run_inner(args: Args) -> Result<u8, Failure> {
@@ -62,11 +56,6 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         }
         return Ok(0);
     }
-    if args.strict && !args.target.embedded() {
-        return Err(Failure::Usage(
-            "--strict starts the embedded server; it cannot apply to --target or --scim-url".into(),
-        ));
-    }
     let (paths, scratch) = if args.paths.is_empty() {
         let dir =
             features::builtin_dir().map_err(|e| Failure::Usage(format!("cannot write the built-in features: {e}")))?;
@@ -74,7 +63,7 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
     } else {
         (args.paths.clone(), None)
     };
-    let target = args.target.resolve(args.strict)?;
+    let target = args.target.resolve()?;
     let live = Live::new(&args.reports);
     live.line(&format!("idconform features — {} ({})", target.name, target.scim_url));
     let opts = FeatureOptions {

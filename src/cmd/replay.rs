@@ -47,10 +47,6 @@ pub struct Args {
     scenarios_dir: Option<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
-    /// Start the embedded reference server in --strict mode (only without --target / --scim-url): the quirk steps
-    /// then fail with the RFC's errors.
-    #[arg(long)]
-    strict: bool,
     #[command(flatten)]
     reports: ReportArgs,
     /// List the selected scenarios and their steps instead of running them.
@@ -79,10 +75,7 @@ pub struct Args {
 
 /// Runs the replay or the sync; returns the exit code.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    Ok(match run_inner(args).await {
-        Ok(code) => ExitCode::from(code),
-        Err(f) => f.exit(),
-    })
+    super::common::finish(run_inner(args).await)
 }
 
 fn idp_filter(which: Which, mode: Option<EntraMode>) -> Result<Option<Idp>, Failure> {
@@ -97,11 +90,6 @@ fn idp_filter(which: Which, mode: Option<EntraMode>) -> Result<Option<Idp>, Fail
 
 async fn run_inner(args: Args) -> Result<u8, Failure> {
     args.reports.validate()?;
-    if args.strict && !args.target.embedded() {
-        return Err(Failure::Usage(
-            "--strict starts the embedded server; it cannot apply to --target or --scim-url".into(),
-        ));
-    }
     if let Some(users) = args.users {
         return sync(&args, users).await;
     }
@@ -129,7 +117,7 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         }
         return Ok(0);
     }
-    let target = args.target.resolve(args.strict)?;
+    let target = args.target.resolve()?;
     let live = Live::new(&args.reports);
     let names: Vec<String> = selected.iter().map(|s| s.full_name()).collect();
     live.line(&format!("idconform replay — {} ({}): {}", target.name, target.scim_url, names.join(", ")));
@@ -164,7 +152,7 @@ async fn sync(args: &Args, users: usize) -> Result<u8, Failure> {
     if !args.reports.reports.is_empty() {
         return Err(Failure::Usage("--report applies to scenario replay; the initial sync prints its summary".into()));
     }
-    let target: Target = args.target.resolve(args.strict)?;
+    let target: Target = args.target.resolve()?;
     let live = Live::new(&args.reports);
     live.line(&format!(
         "idconform replay — initial sync of {} as {} against {} ({}), concurrency {}",
