@@ -36,6 +36,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Replay Okta or Entra provisioning cycles against a SCIM server, or simulate their initial sync (--users).
     Replay(cmd::replay::Args),
+    /// Fuzz a SCIM server against a model of RFC 7644 with random operation sequences; shrink any divergence.
+    Fuzz(cmd::fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => cmd::bench::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
+            Command::Fuzz(args) => cmd::fuzz::run(args).await,
         }
     });
     match result {

@@ -6,8 +6,10 @@
 //! against a third party.
 
 pub mod check;
+pub mod fuzz;
 pub mod http;
 pub mod idp;
+pub mod model;
 pub mod replay;
 pub mod report;
 pub mod runner;

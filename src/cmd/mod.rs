@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod common;
 pub mod embedded;
+pub mod fuzz;
 pub mod replay;
 pub mod serve;
 
