@@ -342,6 +342,15 @@ fn statuses(answer: Answer, ok: &[u16]) -> Statuses {
     }
 }
 
+/// The statuses of a PATCH. A PATCH of a missing resource that is also invalid may be refused for either reason:
+/// RFC 7644 gives no precedence between 404 and 400.
+fn patch_statuses(answer: Answer, also_bad: bool) -> Statuses {
+    match answer {
+        Answer::NotFound if also_bad => Statuses::Many(vec![400, 404]),
+        a => statuses(a, &[200, 204]),
+    }
+}
+
 /// The plan of a sequence: the steps of each operation, the variables they need and the cleanup.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
@@ -591,6 +600,7 @@ impl Planner {
                     }
                 };
                 let answer = self.model.patch_user(slot, &changes, quirk);
+                let also_bad = quirk && !self.model.lenient;
                 let mut s = self.step(
                     i,
                     format!("PATCH user u{slot}: {what}"),
@@ -598,7 +608,7 @@ impl Planner {
                     "The PATCH applies as RFC 7644 §3.5.2 says (atomically: a refused PATCH changes nothing), and \
                      the user then reads back as the model predicts.",
                     req,
-                    statuses(answer, &[200, 204]),
+                    patch_statuses(answer, also_bad),
                 );
                 let st = self.user_state(slot);
                 self.then_state(&mut s, path, st);
@@ -719,6 +729,13 @@ impl Planner {
                     }
                 };
                 let answer = self.model.patch_group(slot, &changes, quirk);
+                let dead_member = changes.iter().any(|c| match c {
+                    GroupChange::AddMembers(m) | GroupChange::ReplaceMembers(m) => {
+                        m.iter().any(|u| self.model.user(*u).is_none())
+                    }
+                    _ => false,
+                });
+                let also_bad = quirk && !self.model.lenient || dead_member;
                 let path = format!("/Groups/{gid}");
                 let mut s = self.step(
                     i,
@@ -727,7 +744,7 @@ impl Planner {
                     "The PATCH applies as RFC 7644 §3.5.2 says (atomically), and the group then reads back as the \
                      model predicts.",
                     req,
-                    statuses(answer, &[200, 204]),
+                    patch_statuses(answer, also_bad),
                 );
                 match self.model.group(slot) {
                     Some(_) => {
