@@ -106,12 +106,7 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
     say(&format!("DIVERGENCE in case {} at step {}", report.cases, d.step));
     say(&format!("  expected: {}", d.expected));
     say(&format!("  actual:   {}", d.actual));
-    say(&format!(
-        "shrunk from {} to {} operation(s) in {} run(s):",
-        d.original_len,
-        d.ops.len(),
-        d.shrink_runs
-    ));
+    say(&format!("shrunk from {} to {} operation(s) in {} run(s):", d.original_len, d.ops.len(), d.shrink_runs));
     for (i, op) in d.ops.iter().enumerate() {
         say(&format!("  op{i}: {op:?}"));
     }

@@ -23,7 +23,10 @@ fn opts(cases: u32, seed: u64) -> FuzzOptions {
 async fn the_reference_server_agrees_with_the_model() {
     let report = fuzz(&target("none"), &opts(16, 20261201), &|_| {}).await.expect("the proxy is reachable");
     if let Some(d) = &report.divergence {
-        panic!("the reference server diverged at {}: expected {}; got {}\n{}", d.step, d.expected, d.actual, d.scenario);
+        panic!(
+            "the reference server diverged at {}: expected {}; got {}\n{}",
+            d.step, d.expected, d.actual, d.scenario
+        );
     }
     assert_eq!(report.cases, 16);
     assert!(report.ops >= 16 && report.requests > report.ops, "{report:?}");
@@ -70,4 +73,70 @@ async fn a_multi_valued_replace_that_appends_is_found_and_shrunk() {
         "the divergence is a PATCH: {:#?}",
         d.ops
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_strict_server_agrees_with_the_strict_model() {
+    let opts = FuzzOptions { lenient: false, ..opts(12, 5) };
+    let report = fuzz(&crate::replay::strict_target(), &opts, &|_| {}).await.expect("the strict server is reachable");
+    if let Some(d) = &report.divergence {
+        panic!("the strict server diverged at {}: expected {}; got {}\n{}", d.step, d.expected, d.actual, d.scenario);
+    }
+}
+
+fn idconform(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_idconform"))
+        .args(args)
+        .env_remove("IDCONFORM_SCIM_TOKEN")
+        .output()
+        .expect("the binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn the_cli_exits_1_on_a_divergence_and_writes_the_scenario() {
+    let env = env();
+    let dir = std::env::temp_dir().join(format!("idconform-fuzz-cli-{}", std::process::id()));
+    let url = format!("{}/f/mvappend/scim/v2", env.proxy);
+    let out = dir.to_string_lossy().into_owned();
+    let (code, stdout) = idconform(&[
+        "fuzz",
+        "scim",
+        "--scim-url",
+        &url,
+        "--token",
+        &env.token,
+        "--cases",
+        "200",
+        "--seed",
+        "7",
+        "--max-ops",
+        "16",
+        "--out-scenario",
+        &out,
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("DIVERGENCE") && stdout.contains("ops/s"), "{stdout}");
+    let file = dir.join("fuzz").join("seed-7.toml");
+    assert!(file.is_file(), "{stdout}");
+    let good = format!("{}/f/none/scim/v2", env.proxy);
+    let (code, stdout) =
+        idconform(&["replay", "all", "--scenarios-dir", &out, "--scim-url", &good, "--token", &env.token]);
+    assert_eq!(code, 0, "the scenario passes against the reference server: {stdout}");
+    let (code, stdout) =
+        idconform(&["replay", "all", "--scenarios-dir", &out, "--scim-url", &url, "--token", &env.token]);
+    assert_eq!(code, 1, "the scenario fails against the faulty target: {stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_cli_exits_0_2_and_3() {
+    let env = env();
+    let url = format!("{}/f/none/scim/v2", env.proxy);
+    let (code, stdout) =
+        idconform(&["fuzz", "scim", "--scim-url", &url, "--token", &env.token, "--cases", "3", "--seed", "1"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("no divergence") && stdout.contains("ops/s"), "{stdout}");
+    assert_eq!(idconform(&["fuzz", "scim", "--cases", "0"]).0, 2);
+    assert_eq!(idconform(&["fuzz", "scim", "--scim-url", "http://127.0.0.1:1/scim/v2", "--token", "t"]).0, 3);
 }

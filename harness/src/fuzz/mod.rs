@@ -893,7 +893,14 @@ pub struct FuzzOptions {
 
 impl Default for FuzzOptions {
     fn default() -> Self {
-        FuzzOptions { cases: 64, seed: 0, max_ops: 24, lenient: true, max_shrink: 400, timeout: Duration::from_secs(30) }
+        FuzzOptions {
+            cases: 64,
+            seed: 0,
+            max_ops: 24,
+            lenient: true,
+            max_shrink: 400,
+            timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -1254,7 +1261,10 @@ mod tests {
         assert!(s.file.steps[1].capture.is_empty());
         let q = s.file.steps.iter().find(|st| st.id == "op5-1").map(|st| st.path.clone()).unwrap_or_default();
         assert!(q.contains("sortOrder=descending") && q.contains("startIndex=1&count=2"), "{q}");
-        assert_eq!(s.file.vars.get("q5").and_then(|v| v.as_str()), Some("userName sw \"{{run}}.\" and (userName sw \"{{run}}.JO\")"));
+        assert_eq!(
+            s.file.vars.get("q5").and_then(|v| v.as_str()),
+            Some("userName sw \"{{run}}.\" and (userName sw \"{{run}}.JO\")")
+        );
         // Deleting u0 also reads back the group it was in.
         assert_eq!(s.file.steps.iter().filter(|st| st.id.starts_with("op6-")).count(), 2);
         assert_eq!(s.file.cleanup.len(), 2);
@@ -1273,7 +1283,10 @@ mod tests {
     #[test]
     fn the_same_seed_generates_the_same_sequences() {
         let gen_one = |seed| {
-            let mut r = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)));
+            let mut r = TestRunner::new_with_rng(
+                Config::default(),
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)),
+            );
             ops(10).new_tree(&mut r).map(|t| t.current()).ok()
         };
         assert_eq!(gen_one(7), gen_one(7));

@@ -443,8 +443,12 @@ impl Model {
 
     /// `GET /Users` with a query, over the live users of this run.
     pub fn list_users(&self, q: &Query) -> Listing {
-        let mut hits: Vec<(usize, &User)> =
-            self.users.iter().filter(|(_, u)| q.filter.as_ref().is_none_or(|f| f.matches(u))).map(|(s, u)| (*s, u)).collect();
+        let mut hits: Vec<(usize, &User)> = self
+            .users
+            .iter()
+            .filter(|(_, u)| q.filter.as_ref().is_none_or(|f| f.matches(u)))
+            .map(|(s, u)| (*s, u))
+            .collect();
         let total = hits.len();
         let mut sort_keys = None;
         let mut ordered = false;
