@@ -170,7 +170,7 @@ impl Filter {
         let hit = match (self.attr.of(u), self.op) {
             (v, CompareOp::Pr) => v.is_some_and(|s| !s.is_empty()),
             // `ne` is the negation of `eq`; an unassigned attribute is "not equal" to any literal.
-            (v, CompareOp::Ne) => !v.is_some_and(|s| fold(s) == fold(&self.value)),
+            (v, CompareOp::Ne) => v.is_none_or(|s| fold(s) != fold(&self.value)),
             // RFC 7644 §3.4.2.2: every other operator needs a value to compare; an unassigned attribute never matches.
             (None, _) => false,
             (Some(s), op) => {
