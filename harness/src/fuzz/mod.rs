@@ -80,6 +80,11 @@ pub enum UserOp {
     SetEmailOfType(u8),
     /// A profile update (given name and work e-mail) in a client's shape.
     Profile(Shape, u8),
+    /// Replace `userName` (base and case): a 409 when another live user has it ignoring case.
+    UserName((u8, u8)),
+    /// A valid `displayName` replace followed by a `remove` of the required `userName`: refused, and nothing of
+    /// it may stick.
+    Refused(u8),
 }
 
 /// A change to a group, as generated (members are indexes into the created users).
@@ -125,10 +130,12 @@ pub enum Op {
         /// Types of the e-mails.
         emails: Vec<u8>,
     },
-    /// `PUT /Users/{id}` with the same userName.
+    /// `PUT /Users/{id}`, with the same userName unless `rename`.
     PutUser {
         /// Which user.
         user: u8,
+        /// A new userName (base and case).
+        rename: Option<(u8, u8)>,
         /// displayName.
         display: Option<u8>,
         /// active.
@@ -195,6 +202,8 @@ fn user_op() -> impl Strategy<Value = UserOp> {
         1 => (0..3u8).prop_map(UserOp::RemoveEmailsOfType),
         1 => (0..3u8).prop_map(UserOp::SetEmailOfType),
         1 => (shape(), 0..3u8).prop_map(|(s, g)| UserOp::Profile(s, g)),
+        1 => (0..6u8, 0..3u8).prop_map(UserOp::UserName),
+        1 => (0..5u8).prop_map(UserOp::Refused),
     ]
 }
 
@@ -219,8 +228,8 @@ pub fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => ((0..6u8, 0..3u8), prop::option::of(0..5u8), kinds(2))
             .prop_map(|(name, display, emails)| Op::CreateUser { name, display, emails }),
-        1 => (any::<u8>(), prop::option::of(0..5u8), any::<bool>(), kinds(2))
-            .prop_map(|(user, display, active, emails)| Op::PutUser { user, display, active, emails }),
+        1 => (any::<u8>(), prop::option::of((0..6u8, 0..3u8)), prop::option::of(0..5u8), any::<bool>(), kinds(2))
+            .prop_map(|(user, rename, display, active, emails)| Op::PutUser { user, rename, display, active, emails }),
         4 => (any::<u8>(), user_op()).prop_map(|(user, change)| Op::PatchUser { user, change }),
         1 => any::<u8>().prop_map(|user| Op::DeleteUser { user }),
         2 => (0..3u8, prop::collection::vec(any::<u8>(), 0..=2))
@@ -489,9 +498,12 @@ impl Planner {
                 }
                 self.push(i, s);
             }
-            Op::PutUser { user, display, active, emails } => {
+            Op::PutUser { user, rename, display, active, emails } => {
                 let Some(slot) = self.user_slot(*user) else { return };
-                let rel = self.names.get(&slot).cloned().unwrap_or_default();
+                let rel = match rename {
+                    Some((b, c)) => case_of(pick(&BASES, *b), *c),
+                    None => self.names.get(&slot).cloned().unwrap_or_default(),
+                };
                 let u = User {
                     user_name: rel.clone(),
                     display_name: display.map(|d| pick(&DISPLAYS, d).to_owned()),
@@ -513,6 +525,7 @@ impl Planner {
                 );
                 if answer == Answer::Ok {
                     s.assert = user_asserts(&u);
+                    self.names.insert(slot, rel);
                 }
                 let st = self.user_state(slot);
                 self.then_state(&mut s, path, st);
@@ -586,6 +599,29 @@ impl Planner {
                             "RFC 7644 §3.5.2.3",
                         )
                     }
+                    UserOp::UserName((b, c)) => {
+                        let rel = case_of(pick(&BASES, *b), *c);
+                        (
+                            patch(json!([{"op": "replace", "path": "userName", "value": full_name(&rel)}])),
+                            vec![UserChange::UserName(rel)],
+                            false,
+                            "rename (userName)".to_owned(),
+                            "RFC 7644 §3.12",
+                        )
+                    }
+                    UserOp::Refused(d) => {
+                        let v = pick(&DISPLAYS, *d);
+                        (
+                            patch(json!([
+                                {"op": "replace", "path": "displayName", "value": v},
+                                {"op": "remove", "path": "userName"}
+                            ])),
+                            vec![UserChange::DisplayName(Some(v.to_owned())), UserChange::RemoveUserName],
+                            false,
+                            "displayName, then remove of the required userName".to_owned(),
+                            "RFC 7644 §3.5.2",
+                        )
+                    }
                     UserOp::Profile(sh, g) => {
                         let sh = if *sh == Shape::Okta { Shape::Generic } else { *sh };
                         let given = pick(&GIVEN, *g).to_owned();
@@ -600,6 +636,9 @@ impl Planner {
                     }
                 };
                 let answer = self.model.patch_user(slot, &changes, quirk);
+                if let (Answer::Ok, Some(UserChange::UserName(n))) = (answer, changes.first()) {
+                    self.names.insert(slot, n.clone());
+                }
                 let also_bad = quirk && !self.model.lenient;
                 let mut s = self.step(
                     i,

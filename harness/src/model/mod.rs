@@ -64,6 +64,10 @@ pub enum UserChange {
     RemoveEmailsOfType(String),
     /// `replace` with path `emails[type eq "…"].value`.
     SetEmailOfType(String, String),
+    /// `replace` of `userName` (relative to the run prefix, like every userName in the model).
+    UserName(String),
+    /// `remove` of `userName`, which is required: RFC 7644 §3.5.2.2 makes it a 400 `mutability`.
+    RemoveUserName,
 }
 
 /// A change to a group inside one PATCH request.
@@ -351,6 +355,11 @@ impl Model {
                         return Answer::BadRequest;
                     }
                 }
+                UserChange::UserName(n) => u.user_name = n.clone(),
+                // RFC 7644 §3.5.2.2: "If an attribute is removed or becomes unassigned and is defined as a required
+                // attribute or a read-only attribute, the server SHALL return ... a "scimType" error code of
+                // "mutability"." The whole PATCH is then undone (§3.5.2: atomic).
+                UserChange::RemoveUserName => return Answer::BadRequest,
                 UserChange::SetEmailOfType(t, v) => {
                     let mut hit = false;
                     for e in u.emails.iter_mut().filter(|e| e.kind.eq_ignore_ascii_case(t)) {
@@ -367,6 +376,10 @@ impl Model {
                     }
                 }
             }
+        }
+        // Uniqueness holds after a PATCH as after a POST or PUT (RFC 7644 §3.12, `uniqueness`: 409).
+        if self.name_taken(&u.user_name, Some(slot)) {
+            return Answer::Conflict;
         }
         self.users.insert(slot, u);
         Answer::Ok
@@ -545,6 +558,19 @@ mod tests {
         let changes = [UserChange::DisplayName(Some("x".into())), UserChange::RemoveEmailsOfType("work".into())];
         assert_eq!(strict.patch_user(0, &changes, false), Answer::BadRequest);
         assert_eq!(strict.user(0).and_then(|u| u.display_name.clone()), None);
+    }
+
+    #[test]
+    fn renames_keep_user_names_unique_and_refused_patches_change_nothing() {
+        let mut m = Model::new(true);
+        m.create_user(user("jon", None));
+        m.create_user(user("lou", None));
+        assert_eq!(m.patch_user(1, &[UserChange::UserName("JON".into())], false), Answer::Conflict);
+        assert_eq!(m.replace_user(1, user("Jon", None)), Answer::Conflict);
+        assert_eq!(m.patch_user(0, &[UserChange::UserName("JON".into())], false), Answer::Ok);
+        let refused = [UserChange::DisplayName(Some("x".into())), UserChange::RemoveUserName];
+        assert_eq!(m.patch_user(1, &refused, false), Answer::BadRequest);
+        assert_eq!(m.user(1), Some(&user("lou", None)));
     }
 
     #[test]
