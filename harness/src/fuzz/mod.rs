@@ -103,8 +103,8 @@ pub enum GroupOp {
 /// A generated filter: attribute, operator, which literal, negation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterSpec {
-    /// `userName` (true) or `displayName`.
-    pub user_name: bool,
+    /// `userName` (0), `displayName` (1) or the multi-valued `emails.type` (2).
+    pub attr: u8,
     /// Index into eq, ne, co, sw, ew, gt, lt, pr.
     pub op: u8,
     /// Which pool value the literal comes from.
@@ -218,9 +218,8 @@ fn group_op() -> impl Strategy<Value = GroupOp> {
 }
 
 fn filter_spec() -> impl Strategy<Value = FilterSpec> {
-    (any::<bool>(), 0..8u8, any::<u8>(), 0..6u8, 0..3u8, prop::bool::weighted(0.15)).prop_map(
-        |(user_name, op, source, cut, case, negated)| FilterSpec { user_name, op, source, cut, case, negated },
-    )
+    (0..3u8, 0..8u8, any::<u8>(), 0..6u8, 0..3u8, prop::bool::weighted(0.15))
+        .prop_map(|(attr, op, source, cut, case, negated)| FilterSpec { attr, op, source, cut, case, negated })
 }
 
 /// One operation.
@@ -874,7 +873,12 @@ fn make_filter(f: &FilterSpec) -> Filter {
         CompareOp::Lt,
         CompareOp::Pr,
     ][usize::from(f.op) % 8];
-    let source = if f.user_name { pick(&BASES, f.source) } else { pick(&DISPLAYS, f.source) };
+    let attr = [Attr::UserName, Attr::DisplayName, Attr::EmailType][usize::from(f.attr) % 3];
+    let source = match attr {
+        Attr::UserName => pick(&BASES, f.source),
+        Attr::DisplayName => pick(&DISPLAYS, f.source),
+        Attr::EmailType => pick(&KINDS, f.source),
+    };
     let chars: Vec<char> = source.chars().collect();
     let cut = (usize::from(f.cut) % chars.len()) + 1;
     let text: String = match op {
@@ -886,12 +890,11 @@ fn make_filter(f: &FilterSpec) -> Filter {
         CompareOp::Pr => String::new(),
         _ => chars[..cut].iter().collect(),
     };
-    Filter {
-        attr: if f.user_name { Attr::UserName } else { Attr::DisplayName },
-        op,
-        value: case_of(&text, f.case),
-        negated: f.negated,
-    }
+    // `ne` on a multi-valued attribute is read two ways (no value equals, or some value differs); RFC 7644
+    // §3.4.2.2 defines `not` and "any value matches" exactly, so the fuzzer asks for `not (… eq …)` instead.
+    let (op, negated) =
+        if attr == Attr::EmailType && op == CompareOp::Ne { (CompareOp::Eq, !f.negated) } else { (op, f.negated) };
+    Filter { attr, op, value: case_of(&text, f.case), negated }
 }
 
 /// The filter on the wire: userName literals of operators that compare from the start get the run prefix.
@@ -1283,7 +1286,7 @@ mod tests {
             Op::PatchUser { user: 0, change: UserOp::ReplaceEmails(vec![2]) },
             Op::PatchGroup { group: 0, change: GroupOp::Add(vec![1], Shape::EntraLegacy) },
             Op::Query {
-                filter: Some(FilterSpec { user_name: true, op: 3, source: 0, cut: 1, case: 1, negated: false }),
+                filter: Some(FilterSpec { attr: 0, op: 3, source: 0, cut: 1, case: 1, negated: false }),
                 sort: Some((true, Some(true))),
                 page: Some((1, 2)),
             },
@@ -1313,7 +1316,7 @@ mod tests {
     fn filters_keep_literals_inside_their_source() {
         for op in 0..8 {
             for cut in 0..6 {
-                let f = make_filter(&FilterSpec { user_name: false, op, source: 0, cut, case: 0, negated: false });
+                let f = make_filter(&FilterSpec { attr: 1, op, source: 0, cut, case: 0, negated: false });
                 assert!(f.op == CompareOp::Pr || "kurt roy".contains(&f.value), "{f:?}");
             }
         }

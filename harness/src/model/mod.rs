@@ -90,6 +90,8 @@ pub enum Attr {
     UserName,
     /// `displayName` (caseExact false).
     DisplayName,
+    /// `emails.type`, a sub-attribute of a multi-valued attribute (caseExact false, RFC 7643 §8.7.1).
+    EmailType,
 }
 
 impl Attr {
@@ -98,13 +100,24 @@ impl Attr {
         match self {
             Attr::UserName => "userName",
             Attr::DisplayName => "displayName",
+            Attr::EmailType => "emails.type",
         }
     }
 
+    /// The value a sort orders by; the multi-valued `emails.type` is not sorted on here.
     fn of(self, u: &User) -> Option<&str> {
         match self {
             Attr::UserName => Some(&u.user_name),
             Attr::DisplayName => u.display_name.as_deref(),
+            Attr::EmailType => None,
+        }
+    }
+
+    /// Every value of the attribute: none when unassigned, one when single-valued.
+    fn values(self, u: &User) -> Vec<&str> {
+        match self {
+            Attr::EmailType => u.emails.iter().map(|e| e.kind.as_str()).collect(),
+            single => single.of(u).into_iter().collect(),
         }
     }
 }
@@ -171,27 +184,31 @@ impl Filter {
 
     /// Whether a user matches.
     pub fn matches(&self, u: &User) -> bool {
-        let hit = match (self.attr.of(u), self.op) {
-            (v, CompareOp::Pr) => v.is_some_and(|s| !s.is_empty()),
-            // `ne` is the negation of `eq`; an unassigned attribute is "not equal" to any literal.
-            (v, CompareOp::Ne) => v.is_none_or(|s| fold(s) != fold(&self.value)),
-            // RFC 7644 §3.4.2.2: every other operator needs a value to compare; an unassigned attribute never matches.
-            (None, _) => false,
-            (Some(s), op) => {
-                // caseExact false: "the comparison ... SHALL be performed in a case-insensitive manner" for string
-                // attributes that are not case exact (RFC 7644 §3.4.2.2, with RFC 7643 §2.3.1).
-                let (s, v) = (fold(s), fold(&self.value));
-                match op {
-                    CompareOp::Eq => s == v,
-                    CompareOp::Co => s.contains(&v),
-                    CompareOp::Sw => s.starts_with(&v),
-                    CompareOp::Ew => s.ends_with(&v),
-                    // "If the attribute value is a string, lexicographical order is used" (gt/lt, §3.4.2.2).
-                    CompareOp::Gt => s > v,
-                    CompareOp::Lt => s < v,
-                    CompareOp::Ne | CompareOp::Pr => false,
-                }
+        let values = self.attr.values(u);
+        // caseExact false: "the comparison ... SHALL be performed in a case-insensitive manner" for string
+        // attributes that are not case exact (RFC 7644 §3.4.2.2, with RFC 7643 §2.3.1).
+        let v = fold(&self.value);
+        let cmp = |s: &str, op: CompareOp| {
+            let s = fold(s);
+            match op {
+                CompareOp::Eq => s == v,
+                CompareOp::Co => s.contains(&v),
+                CompareOp::Sw => s.starts_with(&v),
+                CompareOp::Ew => s.ends_with(&v),
+                // "If the attribute value is a string, lexicographical order is used" (gt/lt, §3.4.2.2).
+                CompareOp::Gt => s > v,
+                CompareOp::Lt => s < v,
+                CompareOp::Ne | CompareOp::Pr => false,
             }
+        };
+        let hit = match self.op {
+            CompareOp::Pr => values.iter().any(|s| !s.is_empty()),
+            // `ne` is the negation of `eq`: an unassigned attribute is "not equal" to any literal, and a multi-valued
+            // one is when none of its values is (so `x ne v` and `not (x eq v)` agree).
+            CompareOp::Ne => !values.iter().any(|s| cmp(s, CompareOp::Eq)),
+            // RFC 7644 §3.4.2.2: a multi-valued attribute matches when any of its values does; an unassigned
+            // attribute has no value to compare and never matches.
+            op => values.iter().any(|s| cmp(s, op)),
         };
         hit != self.negated
     }
@@ -539,6 +556,19 @@ mod tests {
         n.negated = true;
         assert!(n.matches(&u));
         assert_eq!(n.render(), "not (displayName pr)");
+    }
+
+    #[test]
+    fn a_multi_valued_attribute_matches_when_any_value_does() {
+        let mut u = user("r.a", None);
+        assert!(!f(Attr::EmailType, CompareOp::Pr, "").matches(&u));
+        u.emails =
+            vec![Email { kind: "work".into(), value: "w".into() }, Email { kind: "home".into(), value: "h".into() }];
+        assert!(f(Attr::EmailType, CompareOp::Eq, "HOME").matches(&u));
+        assert!(f(Attr::EmailType, CompareOp::Sw, "Wo").matches(&u));
+        assert!(!f(Attr::EmailType, CompareOp::Eq, "other").matches(&u));
+        assert!(!f(Attr::EmailType, CompareOp::Ne, "work").matches(&u));
+        assert_eq!(f(Attr::EmailType, CompareOp::Pr, "").render(), "emails.type pr");
     }
 
     #[test]
