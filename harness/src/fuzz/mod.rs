@@ -1143,9 +1143,30 @@ pub async fn fuzz(
                 }
             }
         }
-        let (mut ops, f) = best;
+        let (mut ops, mut f) = best;
         // What follows the diverging operation plays no part in it.
         ops.truncate(f.op + 1);
+        // proptest drops elements before it simplifies them, so an operation that only became redundant later
+        // (a create that now conflicts) survives; one more pass drops each operation that is not needed.
+        let mut i = ops.len();
+        while i > 0 && shrink_runs < opts.max_shrink {
+            i -= 1;
+            if ops.len() == 1 {
+                break;
+            }
+            let mut candidate = ops.clone();
+            candidate.remove(i);
+            shrink_runs += 1;
+            let (got, n, r) = execute(&client, &plan(&candidate, opts.lenient), &next_run()).await;
+            total_ops += n;
+            requests += r;
+            if let Some(g) = got {
+                candidate.truncate(g.op + 1);
+                ops = candidate;
+                f = g;
+                i = i.min(ops.len());
+            }
+        }
         let scenario = scenario_text(&ops, opts, &f);
         progress(case + 1);
         return Ok(FuzzReport {
