@@ -174,6 +174,13 @@ pub enum Op {
         /// Which group.
         group: u8,
     },
+    /// The lookup before create, as an IdP sends it: `userName eq` a name (in another case, perhaps).
+    Lookup {
+        /// userName base and case.
+        name: (u8, u8),
+        /// Whose request.
+        shape: Shape,
+    },
     /// `GET /Users?filter=…&sortBy=…&startIndex=…`.
     Query {
         /// Filter.
@@ -235,6 +242,7 @@ pub fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(name, members)| Op::CreateGroup { name, members }),
         3 => (any::<u8>(), group_op()).prop_map(|(group, change)| Op::PatchGroup { group, change }),
         1 => any::<u8>().prop_map(|group| Op::DeleteGroup { group }),
+        1 => ((0..6u8, 0..3u8), shape()).prop_map(|(name, shape)| Op::Lookup { name, shape }),
         4 => (
             prop::option::of(filter_spec()),
             prop::option::of((any::<bool>(), prop::option::of(any::<bool>()))),
@@ -808,6 +816,36 @@ impl Planner {
                 s.then = Some(Then { path, status: Some(Statuses::One(404)) });
                 self.push(i, s);
             }
+            Op::Lookup { name, shape } => {
+                let rel = case_of(pick(&BASES, name.0), name.1);
+                let q = Query {
+                    filter: Some(Filter {
+                        attr: Attr::UserName,
+                        op: CompareOp::Eq,
+                        value: rel.clone(),
+                        negated: false,
+                    }),
+                    sort: None,
+                    page: None,
+                };
+                let listing = self.model.list_users(&q);
+                // The mock client percent-encodes the whole filter; the run prefix must stay a template, so a
+                // placeholder made of letters (which pass encoding unchanged) stands for it.
+                let mut req = shape.client().lookup_user(&format!("RUNPREFIX.{rel}"));
+                req.path = req.path.replace("RUNPREFIX", "{{run|url}}");
+                let mut s = self.step(
+                    i,
+                    format!("Look up {} as {}", full_name(&rel), shape.client().idp),
+                    "RFC 7644 §3.4.2.2",
+                    "userName is caseExact false: the lookup finds the user whatever the case of either.",
+                    req,
+                    Statuses::One(200),
+                );
+                let ids = listing.page.iter().map(|u| format!("{{{{{}}}}}", uvar(*u))).collect();
+                s.assert.push(equals("totalResults", toml::Value::Integer(listing.total as i64)));
+                s.assert.push(set("Resources.id", ids));
+                self.push(i, s);
+            }
             Op::Query { filter, sort, page } => {
                 let f = filter.as_ref().map(make_filter);
                 let q = Query {
@@ -1312,6 +1350,7 @@ mod tests {
                 page: Some((1, 2)),
             },
             Op::DeleteUser { user: 0 },
+            Op::Lookup { name: (0, 1), shape: Shape::Okta },
         ];
         let f = StepFailure { op: 6, step: "op6-1".into(), expected: "x".into(), actual: "y".into() };
         let text = scenario_text(&ops, &FuzzOptions::default(), &f);
@@ -1331,6 +1370,12 @@ mod tests {
         // Deleting u0 also reads back the group it was in.
         assert_eq!(s.file.steps.iter().filter(|st| st.id.starts_with("op6-")).count(), 2);
         assert_eq!(s.file.cleanup.len(), 2);
+        // Okta's lookup keeps its paging and the prefix stays a template; the deleted user is not found.
+        let lookup = s.file.steps.iter().find(|st| st.id == "op7-1").map(|st| st.path.clone()).unwrap_or_default();
+        assert_eq!(
+            Vars::new("r1").render(&lookup).ok().as_deref(),
+            Some("/Users?filter=userName%20eq%20%22r1.JON%22&startIndex=1&count=100")
+        );
     }
 
     #[test]
