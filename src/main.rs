@@ -40,6 +40,8 @@ enum Command {
     Replay(cmd::replay::Args),
     /// Run Gherkin scenarios (features/) against a SCIM server.
     Features(cmd::features::Args),
+    /// Fuzz a SCIM server against a model of RFC 7644 with random operation sequences; shrink any divergence.
+    Fuzz(cmd::fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd::check::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
             Command::Features(args) => cmd::features::run(args).await,
+            Command::Fuzz(args) => cmd::fuzz::run(args).await,
         }
     });
     match result {

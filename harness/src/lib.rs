@@ -7,8 +7,10 @@
 
 pub mod check;
 pub mod features;
+pub mod fuzz;
 pub mod http;
 pub mod idp;
+pub mod model;
 pub mod replay;
 pub mod report;
 pub mod runner;

@@ -6,6 +6,7 @@ pub mod check;
 pub mod common;
 pub mod embedded;
 pub mod features;
+pub mod fuzz;
 pub mod replay;
 pub mod serve;
 

@@ -299,6 +299,10 @@ async fn forward(up: &Upstream, req: axum::extract::Request) -> Result<Response,
         &*THROTTLE
     } else if key == "dropadds" {
         &*DROP_ADDS
+    } else if key == "swcase" {
+        &*SW_CASE
+    } else if key == "mvappend" {
+        &*MV_APPEND
     } else if let Some(i) = key.strip_prefix('r') {
         i.parse::<usize>().ok().and_then(|i| REPLAY_ROWS.get(i)).map(|r| &r.fault).ok_or("unknown replay fault key")?
     } else {
@@ -1660,3 +1664,62 @@ async fn initial_sync_reports_a_server_that_loses_memberships() {
     assert!(report.errors.is_empty(), "every request was answered 2xx: {:?}", report.errors);
     assert!(report.mismatches.iter().any(|m| m.contains("10 member(s) missing")), "{}", report.render());
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Planted semantic bugs for the model-based fuzzer (`tests/it/fuzz.rs`): each breaks one rule of RFC 7644 that no
+// single hand-written request shows, so the fuzzer must find a sequence that does.
+
+/// The `ATTR sw "LITERAL"` comparisons of a filter.
+fn sw_clauses(filter: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = filter;
+    while let Some(at) = rest.find(" sw \"") {
+        let attr = rest[..at].rsplit([' ', '(']).next().unwrap_or("").to_owned();
+        let lit = &rest[at + 5..];
+        let end = lit.find('"').unwrap_or(lit.len());
+        out.push((attr, lit[..end].to_owned()));
+        rest = &lit[end..];
+    }
+    out
+}
+
+/// `sw` compares case-sensitively, although `userName` and `displayName` are caseExact false (RFC 7644 §3.4.2.2):
+/// list responses keep only the resources whose attribute starts with the literal as written.
+static SW_CASE: LazyLock<Fault> = LazyLock::new(|| {
+    respond(|req, resp| {
+        let clauses = req.param("filter").map(sw_clauses).unwrap_or_default();
+        if !req.is("GET") || clauses.is_empty() {
+            return;
+        }
+        resp.edit(|v| {
+            let Some(rs) = resources_mut(v) else { return };
+            let before = rs.len();
+            rs.retain(|r| {
+                clauses.iter().all(|(attr, lit)| r.get(attr).and_then(Value::as_str).is_none_or(|s| s.starts_with(lit)))
+            });
+            let dropped = (before - rs.len()) as u64;
+            for key in ["totalResults", "itemsPerPage"] {
+                if let Some(n) = v.get(key).and_then(Value::as_u64) {
+                    v[key] = json!(n.saturating_sub(dropped));
+                }
+            }
+        });
+    })
+});
+
+/// PATCH `replace` of a multi-valued attribute (`emails`, `members`) appends instead of replacing every value
+/// (RFC 7644 §3.5.2.3: "the attribute and all values are replaced").
+static MV_APPEND: LazyLock<Fault> = LazyLock::new(|| {
+    patch_ops(|ops| {
+        for op in ops.iter_mut() {
+            let replace = op.get("op").and_then(Value::as_str).is_some_and(|o| o.eq_ignore_ascii_case("replace"));
+            let multi = op
+                .get("path")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.eq_ignore_ascii_case("emails") || p.eq_ignore_ascii_case("members"));
+            if replace && multi {
+                op["op"] = json!("add");
+            }
+        }
+    })
+});

@@ -3,5 +3,6 @@
 mod admin;
 mod faults;
 mod features;
+mod fuzz;
 mod replay;
 mod serve;

@@ -13,7 +13,7 @@ use crate::faults::{boot_server, in_background};
 
 static STRICT: OnceLock<(String, String)> = OnceLock::new();
 
-fn strict_target() -> Target {
+pub(crate) fn strict_target() -> Target {
     let (origin, token) = STRICT.get_or_init(|| {
         let config = ServerConfig { leniency: Leniency { strict: true }, ..ServerConfig::default() };
         match in_background("strict-server", move || async move { boot_server(config).await }) {

@@ -162,6 +162,11 @@ pub fn check(a: &Assertion, body: &Value, vars: &Vars) -> Result<Option<Mismatch
                 .all(|w| got.iter().filter(|g| same(g, w)).count() == want.iter().filter(|x| same(x, w)).count());
         return Ok((!ok).then(|| mismatch(format!("{p} is exactly {} (any order)", Value::Array(want)))).flatten());
     }
+    if let Some(vs) = &a.equals_list {
+        let want = render_all(vs)?;
+        let ok = got.len() == want.len() && got.iter().zip(&want).all(|(g, w)| same(g, w));
+        return Ok((!ok).then(|| mismatch(format!("{p} is exactly {} in this order", Value::Array(want)))).flatten());
+    }
     if let Some(vs) = &a.contains {
         let want = render_all(vs)?;
         let ok = want.iter().all(|w| got.iter().any(|g| same(g, w)));
@@ -232,6 +237,8 @@ mod tests {
         let ok = |path: &str, test: &str| check(&assertion(path, test), &u, &vars).ok().flatten();
         assert!(ok("members.value", "equals_set = [\"u2\", \"u1\"]").is_none());
         assert!(ok("members.value", "contains = [\"u1\"]").is_none());
+        assert!(ok("members.value", "equals_list = [\"u1\", \"u2\"]").is_none());
+        assert!(ok("members.value", "equals_list = [\"u2\", \"u1\"]").is_some());
         assert!(ok("members.value", "excludes = [\"u3\"]").is_none());
         assert!(ok("members", "count = 2").is_none());
         assert!(ok("gone", "present = false").is_none());

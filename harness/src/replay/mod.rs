@@ -196,7 +196,8 @@ async fn replay_one(
     results
 }
 
-enum StepError {
+/// Why a step did not pass: its verdict, or a variable it needs has no value.
+pub(crate) enum StepError {
     Outcome(Outcome),
     Missing(String),
 }
@@ -213,8 +214,9 @@ impl From<Outcome> for StepError {
     }
 }
 
-/// Sends one step's request and judges it: status, assertions, captures, then the follow-up GET.
-async fn run_step(
+/// Sends one step's request and judges it: status, assertions, captures, then the follow-up GET. The fuzzer
+/// judges its live steps with this too, so a scenario it prints fails on replay exactly where the run diverged.
+pub(crate) async fn run_step(
     client: &Client,
     s: &Scenario,
     step: &Step,

@@ -71,6 +71,8 @@ pub struct Assertion {
     pub equals_ci: Option<String>,
     /// The values are exactly these, in any order.
     pub equals_set: Option<Vec<toml::Value>>,
+    /// The values are exactly these, in this order.
+    pub equals_list: Option<Vec<toml::Value>>,
     /// The values include all of these.
     pub contains: Option<Vec<toml::Value>>,
     /// The values include none of these.
@@ -87,6 +89,7 @@ impl Assertion {
             self.equals.is_some(),
             self.equals_ci.is_some(),
             self.equals_set.is_some(),
+            self.equals_list.is_some(),
             self.contains.is_some(),
             self.excludes.is_some(),
             self.count.is_some(),

@@ -99,3 +99,84 @@ proptest! {
         });
     }
 }
+
+/// Paths a PATCH can really name, mixed with noise: the rejected ones are where a half-applied request would show.
+fn patch_path() -> impl Strategy<Value = String> {
+    prop_oneof![
+        scimish(),
+        prop::sample::select(vec![
+            "displayName",
+            "userName",
+            "emails",
+            "emails[type eq \"work\"].value",
+            "emails[value eq \"nobody\"]",
+            "members",
+            "members[value eq \"nobody\"]",
+            "name.givenName",
+            "active",
+            "id",
+            "meta.created",
+            "groups",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// RFC 7644 §3.5.2: "If a single operation encounters an error condition, the original SCIM resource MUST be
+    /// restored". A valid operation before (and after) a random one: when the request is refused, the resource reads
+    /// back byte for byte as before, `meta.version` and `meta.lastModified` included.
+    #[test]
+    fn a_refused_patch_writes_nothing(path in patch_path(), value in json_value(), op in prop::sample::select(vec!["add", "replace", "remove", "Replace", "bogus"])) {
+        runtime().block_on(async {
+            let c = Client::new().await;
+            let u = id(&c.user("atomic").await);
+            let g = id(&c.group("atomic", &[&u]).await);
+            for target in [format!("/Users/{u}"), format!("/Groups/{g}")] {
+                let valid = json!({"op": "replace", "path": "displayName", "value": "changed"});
+                let random = json!({"op": op, "path": path, "value": value});
+                for ops in [json!([valid, random]), json!([random, valid])] {
+                    let before = c.get(&target).await;
+                    let r = c.patch(&target, &patch_op(ops.clone())).await;
+                    assert!(r.status.as_u16() < 500, "{ops}: {} {}", r.status, r.text);
+                    if r.status.is_client_error() {
+                        let after = c.get(&target).await;
+                        assert_eq!(before.body, after.body, "{target} changed by a refused PATCH {ops}: {}", r.text);
+                    }
+                }
+            }
+        });
+    }
+
+    /// A refused PUT leaves the resource as it was; a refused POST creates nothing.
+    #[test]
+    fn refused_puts_and_posts_write_nothing(value in json_value()) {
+        runtime().block_on(async {
+            let c = Client::new().await;
+            let u = id(&c.user("atomic-put").await);
+            let mut body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "atomic-put", "displayName": "changed"});
+            if let (Value::Object(extra), Some(o)) = (value.clone(), body.as_object_mut()) {
+                o.extend(extra);
+            }
+            let before = c.get(&format!("/Users/{u}")).await;
+            let r = c.put(&format!("/Users/{u}"), &body).await;
+            assert!(r.status.as_u16() < 500, "PUT {body}: {} {}", r.status, r.text);
+            if r.status.is_client_error() {
+                let after = c.get(&format!("/Users/{u}")).await;
+                assert_eq!(before.body, after.body, "a refused PUT {body} changed the user: {}", r.text);
+            }
+            if let Some(o) = body.as_object_mut() {
+                o.insert("userName".into(), json!("atomic-post"));
+            }
+            let r = c.post("/Users", &body).await;
+            assert!(r.status.as_u16() < 500, "POST {body}: {} {}", r.status, r.text);
+            if r.status.is_client_error() {
+                let list = c.get("/Users?count=0").await;
+                assert_eq!(list.body["totalResults"], json!(1), "a refused POST {body} created a user: {}", r.text);
+            }
+        });
+    }
+}
