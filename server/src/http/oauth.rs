@@ -29,6 +29,7 @@ fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
 /// List the workspace's OAuth apps (admins and owners).
 ///
 /// `GET /oauth/apps`
+#[utoipa::path(get, path = "/oauth/apps", tag = "oauth-apps", responses((status = 200, description = "The workspace's OAuth apps, oldest first", body = Vec<crate::oauth::apps::AppView>), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn list_apps(State(s): State<AppState>, Admin(p, _): Admin) -> HResult {
     Ok(json_response(StatusCode::OK, &s.oauth.list_apps(&p)?))
 }
@@ -36,6 +37,7 @@ pub async fn list_apps(State(s): State<AppState>, Admin(p, _): Admin) -> HResult
 /// Register an OAuth app; a confidential app's `client_secret` is in the answer, once.
 ///
 /// `POST /oauth/apps`
+#[utoipa::path(post, path = "/oauth/apps", tag = "oauth-apps", request_body = super::openapi::CreateAppRequest, responses((status = 201, description = "Registered; `client_secret` is shown only here", body = crate::oauth::apps::AppWithSecret), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn create_app(State(s): State<AppState>, Admin(p, _): Admin, AdminJson(body): AdminJson) -> HResult {
     Ok(json_response(StatusCode::CREATED, &s.oauth.create_app(&p, &body).await?))
 }
@@ -43,6 +45,7 @@ pub async fn create_app(State(s): State<AppState>, Admin(p, _): Admin, AdminJson
 /// Read one app (never its secrets).
 ///
 /// `GET /oauth/apps/{id}`
+#[utoipa::path(get, path = "/oauth/apps/{id}", tag = "oauth-apps", params(("id" = String, Path, description = "App id (client_id)")), responses((status = 200, description = "The app (never its secrets)", body = crate::oauth::apps::AppView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn get_app(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     Ok(json_response(StatusCode::OK, &s.oauth.get_app(&p, &id)?))
 }
@@ -50,6 +53,7 @@ pub async fn get_app(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Pa
 /// Change an app's name, redirect URIs, allowed scopes or PKCE settings.
 ///
 /// `PATCH /oauth/apps/{id}`
+#[utoipa::path(patch, path = "/oauth/apps/{id}", tag = "oauth-apps", params(("id" = String, Path, description = "App id (client_id)")), request_body = super::openapi::UpdateAppRequest, responses((status = 200, description = "The changed app", body = crate::oauth::apps::AppView), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn update_app(
     State(s): State<AppState>,
     Admin(p, _): Admin,
@@ -62,6 +66,7 @@ pub async fn update_app(
 /// Delete an app: its codes and tokens stop working at once.
 ///
 /// `DELETE /oauth/apps/{id}`
+#[utoipa::path(delete, path = "/oauth/apps/{id}", tag = "oauth-apps", params(("id" = String, Path, description = "App id (client_id)")), responses((status = 204, description = "Deleted; its codes and tokens fail at once"), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn delete_app(State(s): State<AppState>, Admin(p, _): Admin, Path(id): Path<String>) -> HResult {
     s.oauth.delete_app(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -70,6 +75,7 @@ pub async fn delete_app(State(s): State<AppState>, Admin(p, _): Admin, Path(id):
 /// Issue a new client secret (shown once); the previous one works for the grace period.
 ///
 /// `POST /oauth/apps/{id}/rotate-secret` with an optional `{"grace_period_seconds": n}`
+#[utoipa::path(post, path = "/oauth/apps/{id}/rotate-secret", tag = "oauth-apps", params(("id" = String, Path, description = "App id (client_id)")), request_body(content = Option<super::openapi::RotateSecretRequest>, description = "Optional"), responses((status = 200, description = "The new `client_secret`, shown only here", body = crate::oauth::apps::AppWithSecret), super::openapi::ManagementErrors), security(("bearer" = []), ("session" = [], "csrf" = [])))]
 pub async fn rotate_secret(
     State(s): State<AppState>,
     Admin(p, _): Admin,
@@ -118,8 +124,8 @@ impl IntoResponse for OAuthErrorResponse {
             tracing::error!(error = %msg, "internal error");
         }
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut r = (status, axum::Json(json!({"error": e.code(), "error_description": e.to_string()})))
-            .into_response();
+        let mut r =
+            (status, axum::Json(json!({"error": e.code(), "error_description": e.to_string()}))).into_response();
         let challenge = match e {
             // RFC 6749 §5.2: a client that used the Authorization header gets 401 and a challenge of its scheme.
             OAuthError::InvalidClient { basic: true, .. } => Some("Basic realm=\"idconform\"".to_owned()),
@@ -168,7 +174,8 @@ fn client_auth(headers: &HeaderMap) -> ClientAuth {
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else { return malformed };
     let Ok(text) = String::from_utf8(raw) else { return malformed };
     let Some((id, secret)) = text.split_once(':') else { return malformed };
-    let decode = |s: &str| Params::parse(&format!("v={s}")).ok().and_then(|p| p.get("v").ok().flatten().map(str::to_owned));
+    let decode =
+        |s: &str| Params::parse(&format!("v={s}")).ok().and_then(|p| p.get("v").ok().flatten().map(str::to_owned));
     match (decode(id), decode(secret)) {
         (Some(id), Some(secret)) => ClientAuth { basic: Some((id, secret)), basic_malformed: false },
         _ => malformed,
@@ -309,7 +316,9 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -317,10 +317,8 @@ pub async fn me(State(s): State<AppState>, req: axum::extract::Request) -> Respo
                     .into_response();
             }
             if req.method() != axum::http::Method::GET {
-                return ScimErrorResponse(ScimError::NotImplemented(
-                    "/Me is read-only for OAuth access tokens".into(),
-                ))
-                .into_response();
+                return ScimErrorResponse(ScimError::NotImplemented("/Me is read-only for OAuth access tokens".into()))
+                    .into_response();
             }
             let m = &info.member;
             let id = m.scim_user_id.clone().unwrap_or_else(|| m.id.clone());

@@ -293,9 +293,7 @@ impl OAuthService {
             }
             (None, None) => None,
             (None, Some(_)) => {
-                return Err(fail(OAuthError::InvalidRequest(
-                    "code_challenge_method without code_challenge".into(),
-                )));
+                return Err(fail(OAuthError::InvalidRequest("code_challenge_method without code_challenge".into())));
             }
             (Some(c), m) => {
                 // RFC 7636 §4.3: the method defaults to plain.
@@ -508,8 +506,7 @@ impl OAuthService {
         let now = format_datetime(now_t);
         // A refused exchange may still have to write (a replayed code revokes what it issued), so the closure
         // returns the batch and the outcome separately.
-        let outcome = self
-            .scim
+        self.scim
             .admin_write(None, |t| {
                 let invalid = |m: &str| -> Decided { Ok((vec![], Err(OAuthError::InvalidGrant(m.into())))) };
                 let Some(c) = t.oauth_code(&hash) else {
@@ -587,11 +584,13 @@ impl OAuthService {
                     expires_at: format_datetime(now_t + self.settings.refresh_ttl),
                     revoked_at: None,
                 };
-                let (access_token, expires_in) = match self.sign_access(t, &grant, &member.workspace_id, &grant.scope, issuer) {
-                    Ok(x) => x,
-                    Err(e) => return Err(e),
-                };
-                let used = OAuthCodeRecord { used_at: Some(now.clone()), grant_id: Some(grant.id.clone()), ..c.clone() };
+                let (access_token, expires_in) =
+                    match self.sign_access(t, &grant, &member.workspace_id, &grant.scope, issuer) {
+                        Ok(x) => x,
+                        Err(e) => return Err(e),
+                    };
+                let used =
+                    OAuthCodeRecord { used_at: Some(now.clone()), grant_id: Some(grant.id.clone()), ..c.clone() };
                 let resp = TokenResponse {
                     access_token,
                     token_type: "Bearer",
@@ -601,8 +600,7 @@ impl OAuthService {
                 };
                 Ok((vec![Write::PutOAuthCode(used), Write::PutOAuthGrant(grant)], Ok(resp)))
             })
-            .await?;
-        outcome
+            .await?
     }
 
     async fn refresh(&self, app: &OAuthAppRecord, form: &Params, issuer: &str) -> OAuthResult<TokenResponse> {
@@ -612,8 +610,7 @@ impl OAuthService {
         let hash = hash_token(presented);
         let next = new_secret("idc_rt_");
         let now = self.now();
-        let outcome = self
-            .scim
+        self.scim
             .admin_write(None, |t| {
                 let invalid = |m: &str| -> Decided { Ok((vec![], Err(OAuthError::InvalidGrant(m.into())))) };
                 let Some((g, current)) = t.grant_by_refresh(&hash) else {
@@ -632,8 +629,7 @@ impl OAuthService {
                     return Ok((
                         vec![Self::revoke_grant(g, &now)],
                         Err(OAuthError::InvalidGrant(
-                            "the refresh token was already used; its whole family is revoked (RFC 9700 §4.14.2)"
-                                .into(),
+                            "the refresh token was already used; its whole family is revoked (RFC 9700 §4.14.2)".into(),
                         )),
                     ));
                 }
@@ -677,8 +673,7 @@ impl OAuthService {
                 };
                 Ok((vec![Write::PutOAuthGrant(grant)], Ok(resp)))
             })
-            .await?;
-        outcome
+            .await?
     }
 
     // ----- access tokens -----
@@ -718,7 +713,8 @@ impl OAuthService {
         let g = t.oauth_grants.get(&c.grant_id).filter(|g| g.revoked_at.is_none() && g.app_id == c.client_id);
         let app = t.oauth_apps.get(&c.client_id);
         let (Some(_), Some(app)) = (g, app) else { return Err(invalid()) };
-        let member = Self::live_member(&t, app, &c.sub).filter(|m| m.workspace_id == c.workspace_id).ok_or_else(invalid)?;
+        let member =
+            Self::live_member(&t, app, &c.sub).filter(|m| m.workspace_id == c.workspace_id).ok_or_else(invalid)?;
         Ok(AccessInfo { member: member.clone(), claims: c })
     }
 
@@ -782,7 +778,10 @@ impl OAuthService {
                 }
                 if let Some(c) = self.decode_access(t, token, issuer) {
                     if c.client_id == app.id && !t.jti_revoked(&c.jti) {
-                        return Ok((vec![Write::PutRevokedJti(RevokedJtiRecord { jti: c.jti, expires_at: c.exp })], ()));
+                        return Ok((
+                            vec![Write::PutRevokedJti(RevokedJtiRecord { jti: c.jti, expires_at: c.exp })],
+                            (),
+                        ));
                     }
                 }
                 Ok((vec![], ()))

@@ -166,14 +166,26 @@ mod tests {
 
     #[test]
     fn redirect_uri_rules() {
-        for ok in ["https://app.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb", "http://[::1]:9/x",
-            "com.example.app:/oauth", "https://app.example/cb?x=1"]
-        {
+        for ok in [
+            "https://app.example/cb",
+            "http://127.0.0.1:8080/cb",
+            "http://localhost/cb",
+            "http://[::1]:9/x",
+            "com.example.app:/oauth",
+            "https://app.example/cb?x=1",
+        ] {
             assert!(check_redirect_uri(ok).is_ok(), "{ok}");
         }
-        for bad in ["https://app.example/cb#frag", "https://*.example/cb", "http://app.example/cb", "/cb", "myapp:/cb",
-            "https://user@app.example/cb", "https:///cb", "https://app.example/c b"]
-        {
+        for bad in [
+            "https://app.example/cb#frag",
+            "https://*.example/cb",
+            "http://app.example/cb",
+            "/cb",
+            "myapp:/cb",
+            "https://user@app.example/cb",
+            "https:///cb",
+            "https://app.example/c b",
+        ] {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }
     }

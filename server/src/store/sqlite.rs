@@ -11,8 +11,8 @@ use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, RevokedJtiRecord, SessionRecord, SigningKeyRecord, Snapshot, Store, StoreError, TokenRecord,
-    WorkspaceRecord, Write,
+    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, RevokedJtiRecord, SessionRecord,
+    SigningKeyRecord, Snapshot, Store, StoreError, TokenRecord, WorkspaceRecord, Write,
 };
 use crate::scim::schema::ResourceKind;
 
