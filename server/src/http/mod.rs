@@ -151,6 +151,7 @@ fn oauth_routes() -> Router<AppState> {
         .route("/oauth/userinfo", get(oauth::userinfo).post(oauth::userinfo))
         .route("/.well-known/oauth-authorization-server", get(oauth::as_metadata))
         .route("/.well-known/oauth-protected-resource", get(oauth::resource_metadata))
+        .route("/v2/mcp", get(oauth::mcp_get).post(oauth::mcp_post))
 }
 
 /// The whole server as a router.

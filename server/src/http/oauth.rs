@@ -525,3 +525,45 @@ pub async fn decide(State(s): State<AppState>, req: Request) -> Response {
     };
     redirect(&s.oauth.decide(&p, &v, allow, &issuer).await)
 }
+
+// ----- MCP -----
+
+/// The access token of an MCP request, verified; failures carry the RFC 9728 `resource_metadata` challenge, so an
+/// MCP client can discover the authorization server (MCP authorization spec, "Authorization Server Discovery").
+fn mcp_auth(s: &AppState, headers: &HeaderMap) -> Result<crate::oauth::AccessInfo, OAuthErrorResponse> {
+    let issuer = s.origin(headers);
+    let with_meta = |error| OAuthErrorResponse { error, resource_metadata: Some(resource_metadata_url(&issuer)) };
+    let token = bearer(headers)
+        .map_err(with_meta)?
+        .ok_or_else(|| with_meta(OAuthError::MissingToken("an access token is required".into())))?;
+    s.oauth.verify_access(&token, &issuer).map_err(with_meta)
+}
+
+/// The MCP endpoint's GET: 401 without a token; with one, 405, as this server opens no server-to-client stream
+/// (MCP "Streamable HTTP": "the server MUST either return text/event-stream or 405").
+///
+/// `GET /v2/mcp`
+pub async fn mcp_get(State(s): State<AppState>, headers: HeaderMap) -> OResult {
+    mcp_auth(&s, &headers)?;
+    let mut r = StatusCode::METHOD_NOT_ALLOWED.into_response();
+    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    Ok(r)
+}
+
+/// One JSON-RPC 2.0 message; notifications get 202 and no body.
+///
+/// `POST /v2/mcp`
+pub async fn mcp_post(State(s): State<AppState>, req: Request) -> OResult {
+    let headers = req.headers().clone();
+    let who = mcp_auth(&s, &headers)?;
+    let limit = s.config.limits.max_body;
+    let body = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| OAuthError::InvalidRequest(format!("the body exceeds {limit} bytes")))?;
+    let base = s.base_url(&headers);
+    let mcp = crate::mcp::McpService { scim: &s.scim, base: &base };
+    Ok(match mcp.handle(&who, &body) {
+        Some(answer) => json_response(StatusCode::OK, &answer),
+        None => StatusCode::ACCEPTED.into_response(),
+    })
+}

@@ -284,9 +284,10 @@ impl Modify for OAuthPaths {
                         .content("application/json", obj()),
                 );
             if matches!(m, Post) {
+                let form = if *path == "/v2/mcp" { "application/json" } else { "application/x-www-form-urlencoded" };
                 op = op.request_body(Some(
                     RequestBodyBuilder::new()
-                        .content("application/x-www-form-urlencoded", obj())
+                        .content(form, obj())
                         .required(Some(utoipa::openapi::Required::True))
                         .build(),
                 ));

@@ -24,10 +24,15 @@ pub struct Env {
 }
 
 pub async fn env() -> Env {
+    env_on("free").await
+}
+
+/// Like [`env`], with a workspace on `plan`.
+pub async fn env_on(plan: &str) -> Env {
     let start = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").expect("date").to_utc();
     let clock = ManualClock::new(start);
     let s = spawn_with_clock(ServerConfig::default(), Arc::new(clock.clone()));
-    let ws = workspace(&s, "free").await;
+    let ws = workspace(&s, plan).await;
     Env { s, clock, ws }
 }
 
