@@ -60,6 +60,9 @@ pub struct AppView {
     pub allow_plain_pkce: bool,
     /// Live client secrets (confidential apps).
     pub secrets: Vec<SecretView>,
+    /// Public keys for the JWT bearer grant (RFC 7523), if registered.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<Value>,
     /// Creation time.
     pub created_at: String,
 }
@@ -106,6 +109,7 @@ pub fn app_view(a: &OAuthAppRecord, now: &str) -> AppView {
             .filter(|s| s.expires_at.as_deref().is_none_or(|e| e > now))
             .map(|s| SecretView { id: s.id.clone(), created_at: s.created.clone(), expires_at: s.expires_at.clone() })
             .collect(),
+        jwks: a.jwks.clone(),
         created_at: a.created.clone(),
     }
 }
@@ -170,11 +174,51 @@ struct AppFields {
     allowed_scopes: Option<Vec<String>>,
     pkce: Option<String>,
     allow_plain_pkce: Option<bool>,
+    /// `Some(None)` for an explicit `null` (removes the keys).
+    jwks: Option<Option<Value>>,
+}
+
+/// The most keys a JWK Set may hold.
+pub const MAX_JWKS: usize = 5;
+
+/// Reads `jwks`: a JWK Set (RFC 7517 §5) of 1 to [`MAX_JWKS`] public signing keys the verifier understands.
+fn jwks_field(body: &Value, errors: &mut Vec<FieldError>) -> Option<Option<Value>> {
+    let v = body.get("jwks")?;
+    if v.is_null() {
+        return Some(None);
+    }
+    let set: Result<jsonwebtoken::jwk::JwkSet, _> = serde_json::from_value(v.clone());
+    match set {
+        Ok(set) if (1..=MAX_JWKS).contains(&set.keys.len()) => {
+            // Symmetric keys and private parts (`d`, RFC 7518 §6.2.2.1, §6.3.2.1) have no place on a server.
+            let private =
+                set.keys.iter().any(|k| matches!(&k.algorithm, jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)))
+                    || v["keys"].as_array().is_some_and(|ks| ks.iter().any(|k| k.get("d").is_some()));
+            if private {
+                errors.push(FieldError::new(&["body", "jwks"], "only public keys may be registered", "value_error"));
+                return None;
+            }
+            if set.keys.iter().any(|k| jsonwebtoken::DecodingKey::from_jwk(k).is_err()) {
+                errors.push(FieldError::new(&["body", "jwks"], "a key cannot be used for verifying", "value_error"));
+                return None;
+            }
+            Some(Some(v.clone()))
+        }
+        _ => {
+            errors.push(FieldError::new(
+                &["body", "jwks"],
+                format!("must be a JWK Set ({{\"keys\": [...]}}) of 1 to {MAX_JWKS} public keys (RFC 7517 §5)"),
+                "value_error",
+            ));
+            None
+        }
+    }
 }
 
 fn read_fields(body: &Value, create: bool) -> AdminResult<AppFields> {
-    const CREATE: &[&str] = &["name", "client_type", "redirect_uris", "allowed_scopes", "pkce", "allow_plain_pkce"];
-    const UPDATE: &[&str] = &["name", "redirect_uris", "allowed_scopes", "pkce", "allow_plain_pkce"];
+    const CREATE: &[&str] =
+        &["name", "client_type", "redirect_uris", "allowed_scopes", "pkce", "allow_plain_pkce", "jwks"];
+    const UPDATE: &[&str] = &["name", "redirect_uris", "allowed_scopes", "pkce", "allow_plain_pkce", "jwks"];
     let mut o = Obj::new(body, if create { CREATE } else { UPDATE })?;
     let name = o.string("name", create, 200);
     let client_type = if create { o.one_of("client_type", false, &CLIENT_TYPES) } else { None };
@@ -183,6 +227,7 @@ fn read_fields(body: &Value, create: bool) -> AdminResult<AppFields> {
     let mut errors = Vec::new();
     let redirect_uris = redirect_uris(body, &mut errors, create);
     let allow_plain_pkce = bool_field(body, "allow_plain_pkce", &mut errors);
+    let jwks = jwks_field(body, &mut errors);
     let rest = o.finish();
     match rest {
         Err(AdminError::Invalid(mut e)) => {
@@ -191,7 +236,7 @@ fn read_fields(body: &Value, create: bool) -> AdminResult<AppFields> {
         }
         Err(e) => Err(e),
         Ok(()) if !errors.is_empty() => Err(AdminError::Invalid(errors)),
-        Ok(()) => Ok(AppFields { name, client_type, redirect_uris, allowed_scopes, pkce, allow_plain_pkce }),
+        Ok(()) => Ok(AppFields { name, client_type, redirect_uris, allowed_scopes, pkce, allow_plain_pkce, jwks }),
     }
 }
 
@@ -244,6 +289,7 @@ impl OAuthService {
             allowed_scopes: f.allowed_scopes.unwrap_or_else(|| vec![super::SCOPE_USER_READ.into()]),
             pkce_required: f.pkce.as_deref().is_none_or(|m| m == "required"),
             allow_plain_pkce: f.allow_plain_pkce.unwrap_or(false),
+            jwks: f.jwks.flatten(),
             secrets: if public { vec![] } else { vec![secret_rec] },
             client_type,
             created: self.now(),
@@ -294,6 +340,7 @@ impl OAuthService {
                     allowed_scopes: f.allowed_scopes.clone().unwrap_or_else(|| a.allowed_scopes.clone()),
                     pkce_required: f.pkce.as_deref().map_or(a.pkce_required, |m| m == "required"),
                     allow_plain_pkce: f.allow_plain_pkce.unwrap_or(a.allow_plain_pkce),
+                    jwks: f.jwks.clone().unwrap_or_else(|| a.jwks.clone()),
                     ..a.clone()
                 };
                 check_public_pkce(&rec)?;

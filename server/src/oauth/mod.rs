@@ -37,6 +37,11 @@ pub const SCOPE_GROUPS_READ: &str = "groups.read";
 pub const SCOPE_ADMIN: &str = crate::admin::auth::ADMIN_SCOPE;
 /// Every scope the server knows.
 pub const SCOPES: [&str; 4] = [SCOPE_USER_READ, SCOPE_USERS_READ, SCOPE_GROUPS_READ, SCOPE_ADMIN];
+/// The JWT bearer grant type (RFC 7523 §2.1).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// The longest lifetime an assertion may claim (`exp - iat`, or `exp - now`): a short-lived assertion limits
+/// replays (RFC 7523 §3 item 4), and its `jti` is remembered until it expires.
+pub const MAX_ASSERTION_LIFETIME: i64 = 3600;
 /// The JWT `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
@@ -130,8 +135,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// A new refresh token (rotated on every use, RFC 9700 §4.14.2).
-    pub refresh_token: String,
+    /// A new refresh token (rotated on every use, RFC 9700 §4.14.2); none for the JWT bearer grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Granted scopes (RFC 6749 §3.3).
     pub scope: String,
 }
@@ -449,8 +455,9 @@ impl OAuthService {
         match grant_type {
             "authorization_code" => self.exchange_code(&app, form, issuer).await,
             "refresh_token" => self.refresh(&app, form, issuer).await,
+            JWT_BEARER => self.jwt_bearer(&app, form, issuer).await,
             other => Err(OAuthError::UnsupportedGrantType(format!(
-                "grant_type {other:?} is not supported; use authorization_code or refresh_token"
+                "grant_type {other:?} is not supported; use authorization_code, refresh_token or {JWT_BEARER}"
             ))),
         }
     }
@@ -595,7 +602,7 @@ impl OAuthService {
                     access_token,
                     token_type: "Bearer",
                     expires_in,
-                    refresh_token: refresh.clone(),
+                    refresh_token: Some(refresh.clone()),
                     scope: grant.scope.clone(),
                 };
                 Ok((vec![Write::PutOAuthCode(used), Write::PutOAuthGrant(grant)], Ok(resp)))
@@ -668,10 +675,122 @@ impl OAuthService {
                     access_token,
                     token_type: "Bearer",
                     expires_in,
-                    refresh_token: next.clone(),
+                    refresh_token: Some(next.clone()),
                     scope: access_scope,
                 };
                 Ok((vec![Write::PutOAuthGrant(grant)], Ok(resp)))
+            })
+            .await?
+    }
+
+    /// The JWT bearer grant (RFC 7523 §2.1): an assertion signed with a key the app registered (`jwks`), with
+    /// `iss` = the client, `sub` = a member of the app's workspace (id or email), `aud` = the token endpoint or the
+    /// issuer, a near `exp`, and a `jti` that is never accepted twice. No refresh token is issued.
+    async fn jwt_bearer(&self, app: &OAuthAppRecord, form: &Params, issuer: &str) -> OAuthResult<TokenResponse> {
+        let assertion = form.require("assertion")?;
+        let scope = form.get("scope")?.map(split_scope);
+        self.admin.ensure_signing_key().await?;
+        let bad = |m: &str| OAuthError::InvalidGrant(format!("{m} (RFC 7523 §3)"));
+        let jwks = app.jwks.as_ref().ok_or_else(|| {
+            OAuthError::UnauthorizedClient("this app registered no keys for the JWT bearer grant".into())
+        })?;
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_value(jwks.clone()).map_err(|_| OAuthError::ServerError("unreadable app keys".into()))?;
+        // decode_header refuses `alg: none` (not a jsonwebtoken Algorithm): unsigned assertions never pass.
+        let header = jsonwebtoken::decode_header(assertion).map_err(|_| bad("the assertion is not a signed JWT"))?;
+        use jsonwebtoken::Algorithm::{HS256, HS384, HS512};
+        if matches!(header.alg, HS256 | HS384 | HS512) {
+            // Only registered public keys can sign (RFC 7523 §3 item 9; RFC 8725 §3.1: no algorithm confusion).
+            return Err(bad("the assertion must be signed with an asymmetric key"));
+        }
+        let jwk = match &header.kid {
+            Some(kid) => set.find(kid),
+            None if set.keys.len() == 1 => set.keys.first(),
+            None => None,
+        }
+        .ok_or_else(|| bad("the assertion's key is not registered for this app"))?;
+        if jwk.common.key_algorithm.is_some_and(|a| a.to_string() != format!("{:?}", header.alg)) {
+            return Err(bad("the assertion's alg differs from its key's"));
+        }
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|_| bad("the registered key is unusable"))?;
+        let token_endpoint = format!("{issuer}/oauth/token");
+        let mut v = jsonwebtoken::Validation::new(header.alg);
+        v.validate_exp = false;
+        v.validate_nbf = false;
+        v.set_audience(&[token_endpoint.as_str(), issuer]);
+        v.set_issuer(&[app.id.as_str()]);
+        v.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+        let claims = jsonwebtoken::decode::<Value>(assertion, &key, &v)
+            .map_err(|e| bad(&format!("the assertion is not valid: {e}")))?
+            .claims;
+        let now = self.clock.now().timestamp();
+        let num = |k: &str| claims.get(k).and_then(Value::as_i64);
+        let exp = num("exp").ok_or_else(|| bad("exp is missing"))?;
+        if exp <= now {
+            return Err(bad("the assertion has expired"));
+        }
+        if exp - num("iat").unwrap_or(now).min(now) > MAX_ASSERTION_LIFETIME {
+            return Err(bad("the assertion lives too long; at most an hour"));
+        }
+        if num("nbf").is_some_and(|n| n > now) || num("iat").is_some_and(|i| i > now + 60) {
+            return Err(bad("the assertion is not valid yet"));
+        }
+        let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(|| bad("jti is required, to refuse replays"))?;
+        let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let seen = format!("assertion:{}:{jti}", app.id);
+        let nonce = new_secret("");
+        self.scim
+            .admin_write(None, |t| -> Decided {
+                if t.jti_revoked(&seen) {
+                    return Ok((vec![], Err(bad("the assertion's jti was already used"))));
+                }
+                let member = t
+                    .members
+                    .values()
+                    .filter(|m| m.active && m.workspace_id == app.workspace_id)
+                    .find(|m| m.id == sub || m.email.eq_ignore_ascii_case(&sub));
+                let Some(member) = member else {
+                    return Ok((vec![], Err(bad("sub is not an active member of the app's workspace"))));
+                };
+                let asked = scope.clone().unwrap_or_else(|| app.allowed_scopes.clone());
+                if let Some(s) = asked.iter().find(|s| !app.allowed_scopes.contains(s)) {
+                    return Ok((
+                        vec![],
+                        Err(OAuthError::InvalidScope(format!("scope {s:?} is not allowed for this app"))),
+                    ));
+                }
+                let (granted, _) = trim_by_role(&asked, Role::parse(&member.role).unwrap_or(Role::Member));
+                if granted.is_empty() {
+                    return Ok((vec![], Err(OAuthError::InvalidScope("none of the scopes may be granted".into()))));
+                }
+                let now_s = self.now();
+                // A grant without a usable refresh token: its `current` hashes a secret nobody was given. It exists
+                // so the access token can be revoked like any other.
+                let grant = OAuthGrantRecord {
+                    id: new_id("grant"),
+                    app_id: app.id.clone(),
+                    member_id: member.id.clone(),
+                    scope: granted.join(" "),
+                    current: hash_token(&nonce),
+                    rotated: vec![],
+                    created: now_s.clone(),
+                    expires_at: format_datetime(self.clock.now() + self.settings.access_ttl),
+                    revoked_at: None,
+                };
+                let (access_token, expires_in) =
+                    self.sign_access(t, &grant, &member.workspace_id, &grant.scope, issuer)?;
+                let resp = TokenResponse {
+                    access_token,
+                    token_type: "Bearer",
+                    expires_in,
+                    refresh_token: None,
+                    scope: grant.scope.clone(),
+                };
+                let batch = vec![
+                    Write::PutRevokedJti(RevokedJtiRecord { jti: seen.clone(), expires_at: exp }),
+                    Write::PutOAuthGrant(grant),
+                ];
+                Ok((batch, Ok(resp)))
             })
             .await?
     }
@@ -838,7 +957,7 @@ impl OAuthService {
             "scopes_supported": SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", JWT_BEARER],
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "revocation_endpoint_auth_methods_supported": auth_methods,

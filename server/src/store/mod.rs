@@ -111,6 +111,10 @@ pub struct OAuthAppRecord {
     pub pkce_required: bool,
     /// Whether the `plain` code challenge method is accepted (RFC 7636 §4.2); S256 always is.
     pub allow_plain_pkce: bool,
+    /// Public keys (a JWK Set, RFC 7517 §5) whose signed assertions the app may exchange for access tokens with the
+    /// JWT bearer grant (RFC 7523 §2.1).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
     /// Live client secrets (at most two: the current one and, during a rotation's grace period, the previous one).
     pub secrets: Vec<OAuthSecretRecord>,
     pub created: String,

@@ -150,7 +150,10 @@ async fn metadata_documents_match_what_is_served() {
         assert_eq!(m[k], format!("{o}{path}"), "{k}");
     }
     assert_eq!(m["response_types_supported"], json!(["code"]));
-    assert_eq!(m["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
+    assert_eq!(
+        m["grant_types_supported"],
+        json!(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"])
+    );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
         json!(["client_secret_basic", "client_secret_post", "none"])
