@@ -175,7 +175,7 @@ fn client_auth(headers: &HeaderMap) -> ClientAuth {
     let Ok(text) = String::from_utf8(raw) else { return malformed };
     let Some((id, secret)) = text.split_once(':') else { return malformed };
     let decode =
-        |s: &str| Params::parse(&format!("v={s}")).ok().and_then(|p| p.get("v").ok().flatten().map(str::to_owned));
+        |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|c| c.into_owned());
     match (decode(id), decode(secret)) {
         (Some(id), Some(secret)) => ClientAuth { basic: Some((id, secret)), basic_malformed: false },
         _ => malformed,

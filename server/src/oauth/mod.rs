@@ -429,7 +429,8 @@ impl OAuthService {
         let t = self.scim.tenancy().read();
         let app = t.oauth_apps.get(client_id).ok_or_else(|| bad("unknown client or wrong secret"))?;
         match (app.client_type.as_str(), secret) {
-            ("public", None) => Ok(app.clone()),
+            // Some libraries send public clients as Basic `client_id:` with an empty secret: that is no secret.
+            ("public", None) | ("public", Some("")) => Ok(app.clone()),
             ("public", Some(_)) => Err(bad("public clients have no secret; send only client_id")),
             (_, None) => Err(bad("this confidential client must authenticate (RFC 6749 §3.2.1)")),
             (_, Some(s)) => {

@@ -214,6 +214,21 @@ async fn public_clients_use_none_and_pkce() {
     let r = e.token_post("/oauth/token", None, &form).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let rt = r.body["refresh_token"].as_str().expect("rt");
+    // Basic with an empty secret counts as no secret; a made-up secret is refused.
+    let r = e
+        .token_post("/oauth/token", Some((&app.id, "")), &[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rt = r.body["refresh_token"].as_str().expect("rt").to_owned();
+    let r = e
+        .token_post(
+            "/oauth/token",
+            Some((&app.id, "guess")),
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let rt = rt.as_str();
     let r = e
         .token_post(
             "/oauth/token",
