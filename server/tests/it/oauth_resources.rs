@@ -165,3 +165,29 @@ async fn metadata_documents_match_what_is_served() {
     assert_eq!(r.body["authorization_servers"], json!([o]));
     assert_eq!(r.body["bearer_methods_supported"], json!(["header"]));
 }
+
+#[tokio::test]
+async fn tokens_follow_the_member_and_the_workspace() {
+    let e = env().await;
+    let o = &e.s.origin;
+    let app = e.app(json!({})).await;
+    // The admin authorizes; once removed from the workspace, their tokens stop working.
+    let q = e.query(&app, "user.read admin");
+    let p = e.authorize_as(&q, &e.ws.admin.email).await;
+    let code = crate::oauth_support::param(&p, "code").expect("code");
+    let t = e.exchange(&app, &code).await;
+    assert_eq!(t.body["scope"], "user.read admin", "{}", t.text);
+    let at = t.body["access_token"].as_str().expect("at").to_owned();
+    assert_eq!(e.userinfo(&at).await.status, 200);
+    let r = call(o, Method::DELETE, &format!("/api/v1/admin/members/{}", e.ws.admin.member_id), &e.admin(), None).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(e.userinfo(&at).await.status, 401);
+    let r = e.refresh(&app, t.body["refresh_token"].as_str().expect("rt"), None).await;
+    assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
+
+    // Someone of another workspace is asked to log in with an account of the app's workspace.
+    let other = crate::admin_support::workspace(&e.s, "free").await;
+    let r = e.get_authorize(&q, Some(&other.owner.cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("action=\"/oauth/login\""), "{}", r.text);
+}
