@@ -93,6 +93,12 @@ async fn login_and_consent_pages_are_safe_and_work() {
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"), "{csp}");
     assert_eq!(r.header("cache-control"), Some("no-store"));
 
+    // The client's parameters are carried in hidden fields, escaped: a hostile state cannot inject markup.
+    let hostile = q.replace("state=xyz", "state=%22%3E%3Cscript%3Ealert(2)%3C%2Fscript%3E");
+    let r = e.get_authorize(&hostile, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.text.contains("<script>") && r.text.contains("&quot;&gt;&lt;script&gt;"), "{}", r.text);
+
     // A wrong password shows the form again.
     let mut form = crate::oauth_support::parse_query(&q);
     form.push(("email".into(), e.ws.owner.email.clone()));
