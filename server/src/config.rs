@@ -14,4 +14,6 @@ pub struct ServerConfig {
     pub leniency: Leniency,
     /// Size and paging limits.
     pub limits: Limits,
+    /// Lifetimes of OAuth codes, tokens and rotated-out client secrets.
+    pub oauth: crate::oauth::OAuthSettings,
 }

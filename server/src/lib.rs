@@ -1,13 +1,15 @@
 //! The idconform reference server: a multi-tenant SCIM 2.0 service provider (and, in later areas, an OAuth 2.0
 //! authorization server and a SAML 2.0 service provider), served over HTTP by axum.
 //!
-//! Domain code lives in [`scim`] and [`admin`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
+//! Domain code lives in [`scim`], [`admin`] and [`oauth`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
 //! and convert. Storage sits behind [`store::Store`].
 
 pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod mcp;
+pub mod oauth;
 pub mod scim;
 pub mod store;
 pub mod tenancy;
@@ -26,8 +28,9 @@ pub fn build_state(
     let store: Arc<dyn store::Store> = Arc::new(store::sqlite::SqliteStore::open(db)?);
     let scim = Arc::new(scim::service::ScimService::new(store, clock.clone(), config.leniency, config.limits.clone())?);
     let issuer = config.public_url.clone().unwrap_or_else(|| "idconform".into());
-    let admin = Arc::new(admin::AdminService::new(scim.clone(), clock, issuer));
-    Ok(AppState { scim, admin, config: Arc::new(config) })
+    let admin = Arc::new(admin::AdminService::new(scim.clone(), clock.clone(), issuer));
+    let oauth = Arc::new(oauth::OAuthService::new(scim.clone(), admin.clone(), clock, config.oauth.clone()));
+    Ok(AppState { scim, admin, oauth, config: Arc::new(config) })
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::store::{
-    DirectoryRecord, MemberRecord, SessionRecord, SigningKeyRecord, Snapshot, TokenRecord, WorkspaceRecord, Write,
+    DirectoryRecord, MemberRecord, OAuthAppRecord, OAuthCodeRecord, OAuthGrantRecord, SessionRecord, SigningKeyRecord,
+    Snapshot, TokenRecord, WorkspaceRecord, Write,
 };
 
 /// Prefix of SCIM bearer tokens, so leaked tokens are recognisable by secret scanners.
@@ -52,6 +53,16 @@ pub struct Tenancy {
     sessions: HashMap<[u8; 32], SessionRecord>,
     /// JWT signing keys, oldest first; the last one signs.
     pub signing_keys: Vec<SigningKeyRecord>,
+    /// OAuth apps by id (`client_id`).
+    pub oauth_apps: HashMap<String, OAuthAppRecord>,
+    /// Authorization codes by the SHA-256 of the code.
+    oauth_codes: HashMap<[u8; 32], OAuthCodeRecord>,
+    /// OAuth grants (refresh-token families) by id.
+    pub oauth_grants: HashMap<String, OAuthGrantRecord>,
+    /// SHA-256 of every refresh token, current or rotated out → its grant id.
+    refresh_index: HashMap<[u8; 32], String>,
+    /// Revoked access-token ids → when they expire anyway (seconds since the epoch).
+    revoked_jtis: HashMap<String, i64>,
 }
 
 impl Tenancy {
@@ -74,7 +85,44 @@ impl Tenancy {
             t.sessions.insert(x.hash, x.clone());
         }
         t.signing_keys = snap.signing_keys.clone();
+        for a in &snap.oauth_apps {
+            t.oauth_apps.insert(a.id.clone(), a.clone());
+        }
+        for c in &snap.oauth_codes {
+            t.oauth_codes.insert(c.hash, c.clone());
+        }
+        for g in &snap.oauth_grants {
+            t.put_grant(g.clone());
+        }
+        for r in &snap.revoked_jtis {
+            t.revoked_jtis.insert(r.jti.clone(), r.expires_at);
+        }
         t
+    }
+
+    fn put_grant(&mut self, g: OAuthGrantRecord) {
+        self.refresh_index.insert(g.current, g.id.clone());
+        for h in &g.rotated {
+            self.refresh_index.insert(*h, g.id.clone());
+        }
+        self.oauth_grants.insert(g.id.clone(), g);
+    }
+
+    /// The authorization code whose SHA-256 is `hash` (a hash-map lookup of a hash of a 256-bit secret: nothing
+    /// about the secret leaks through timing).
+    pub fn oauth_code(&self, hash: &[u8; 32]) -> Option<&OAuthCodeRecord> {
+        self.oauth_codes.get(hash)
+    }
+
+    /// The grant a refresh token (by its SHA-256) belongs to, and whether it is the family's current token.
+    pub fn grant_by_refresh(&self, hash: &[u8; 32]) -> Option<(&OAuthGrantRecord, bool)> {
+        let g = self.oauth_grants.get(self.refresh_index.get(hash)?)?;
+        Some((g, bool::from(g.current.ct_eq(hash))))
+    }
+
+    /// Whether an access token id was revoked.
+    pub fn jti_revoked(&self, jti: &str) -> bool {
+        self.revoked_jtis.contains_key(jti)
     }
 
     /// Applies one committed write to the records it concerns; writes to SCIM resources are not tenancy's and are
@@ -107,6 +155,23 @@ impl Tenancy {
                 if !self.signing_keys.iter().any(|k| k.kid == r.kid) {
                     self.signing_keys.push(r.clone());
                 }
+            }
+            Write::PutOAuthApp(r) => {
+                self.oauth_apps.insert(r.id.clone(), r.clone());
+            }
+            Write::DeleteOAuthApp { id } => {
+                self.oauth_apps.remove(id);
+                self.oauth_codes.retain(|_, c| &c.app_id != id);
+                self.oauth_grants.retain(|_, g| &g.app_id != id);
+                let grants = &self.oauth_grants;
+                self.refresh_index.retain(|_, g| grants.contains_key(g));
+            }
+            Write::PutOAuthCode(r) => {
+                self.oauth_codes.insert(r.hash, r.clone());
+            }
+            Write::PutOAuthGrant(r) => self.put_grant(r.clone()),
+            Write::PutRevokedJti(r) => {
+                self.revoked_jtis.insert(r.jti.clone(), r.expires_at);
             }
             Write::PutResource(_) | Write::DeleteResource { .. } | Write::PutLogo(_) | Write::DeleteLogo { .. } => {}
         }

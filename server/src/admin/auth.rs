@@ -121,7 +121,8 @@ pub fn public_jwk(key: &SigningKeyRecord) -> AdminResult<serde_json::Value> {
     }))
 }
 
-fn public_xy(key: &SigningKeyRecord) -> AdminResult<(Vec<u8>, Vec<u8>)> {
+/// The affine coordinates of a signing key's public point (for JWKs and verifying keys).
+pub fn public_xy(key: &SigningKeyRecord) -> AdminResult<(Vec<u8>, Vec<u8>)> {
     use p256::elliptic_curve::sec1::{Coordinates, ToEncodedPoint};
     use p256::pkcs8::DecodePrivateKey;
     let secret = p256::SecretKey::from_pkcs8_der(&key.private_der)

@@ -54,7 +54,7 @@ impl IntoResponse for AdminErrorResponse {
 type HResult = Result<Response, AdminErrorResponse>;
 
 /// The value of one cookie of the `Cookie` header (RFC 6265 §5.4: `name=value` pairs separated by `; `).
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -96,8 +96,17 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let creds = credentials(&parts.headers)?;
         let state_changing = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let p = state.admin.authenticate(&creds, state_changing)?;
-        Ok(Admin(p, creds))
+        match (state.admin.authenticate(&creds, state_changing), &creds.bearer) {
+            (Ok(p), _) => Ok(Admin(p, creds)),
+            // Not an admin JWT: an OAuth access token with the `admin` scope is accepted too.
+            (Err(e @ AdminError::Unauthorized(_)), Some(token)) => {
+                match state.oauth.admin_principal(token, &state.origin(&parts.headers)) {
+                    Ok(p) => Ok(Admin(p, creds)),
+                    Err(_) => Err(e.into()),
+                }
+            }
+            (Err(e), _) => Err(e.into()),
+        }
     }
 }
 
@@ -132,7 +141,7 @@ fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
 }
 
 /// Whether the client reaches the server over TLS, so cookies get `Secure` (RFC 6265 §4.1.2.5).
-fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
     match &state.config.public_url {
         Some(u) => u.starts_with("https://"),
         None => {
@@ -144,7 +153,7 @@ fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// The session cookie (RFC 6265 §4.1): HttpOnly so scripts cannot read it, SameSite=Lax so cross-site POSTs do
 /// not carry it, Secure when served over TLS.
-fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
+pub(crate) fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
     format!(
         "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }

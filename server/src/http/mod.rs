@@ -5,6 +5,7 @@ pub mod admin;
 pub mod discovery;
 pub mod error;
 pub mod extract;
+pub mod oauth;
 pub mod openapi;
 pub mod scim;
 
@@ -33,6 +34,7 @@ pub const SCIM_PREFIX: &str = "/scim/v2";
 pub struct AppState {
     pub scim: Arc<ScimService>,
     pub admin: Arc<AdminService>,
+    pub oauth: Arc<crate::oauth::OAuthService>,
     pub config: Arc<ServerConfig>,
 }
 
@@ -40,7 +42,13 @@ impl AppState {
     /// The base URL of the SCIM service as the client sees it: `--public-url` if set; else the forwarded
     /// scheme and host when trusted; else the Host header.
     pub fn base_url(&self, headers: &HeaderMap) -> String {
-        let origin = match &self.config.public_url {
+        format!("{}{SCIM_PREFIX}", self.origin(headers))
+    }
+
+    /// The server's public URL as the client sees it (see [`AppState::base_url`]); also the OAuth `issuer`
+    /// (RFC 8414 §2) and the protected resource identifier (RFC 9728 §2).
+    pub fn origin(&self, headers: &HeaderMap) -> String {
+        match &self.config.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
                 let h = |n: &str| {
@@ -56,8 +64,7 @@ impl AppState {
                 };
                 format!("{}://{}", proto.unwrap_or_else(|| "http".into()), host.unwrap_or_else(|| "localhost".into()))
             }
-        };
-        format!("{origin}{SCIM_PREFIX}")
+        }
     }
 }
 
@@ -105,6 +112,9 @@ fn admin_routes() -> Router<AppState> {
             get(admin::get_directory).patch(admin::update_directory).delete(admin::delete_directory),
         )
         .route("/scim/directories/{id}/regenerate-token", post(admin::regenerate_token))
+        .route("/oauth/apps", get(oauth::list_apps).post(oauth::create_app))
+        .route("/oauth/apps/{id}", get(oauth::get_app).patch(oauth::update_app).delete(oauth::delete_app))
+        .route("/oauth/apps/{id}/rotate-secret", post(oauth::rotate_secret))
         // Unknown management paths answer in the management error shape, not as SCIM errors.
         .route("/api/{*rest}", axum::routing::any(admin::no_such_route))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -130,6 +140,20 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// The OAuth 2.0 protocol routes and metadata.
+fn oauth_routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/authorize", get(oauth::authorize).post(oauth::decide))
+        .route("/oauth/login", post(oauth::login))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/introspect", post(oauth::introspect))
+        .route("/oauth/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route("/.well-known/oauth-authorization-server", get(oauth::as_metadata))
+        .route("/.well-known/oauth-protected-resource", get(oauth::resource_metadata))
+        .route("/v2/mcp", get(oauth::mcp_get).post(oauth::mcp_post))
+}
+
 /// The whole server as a router.
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
@@ -137,6 +161,7 @@ pub fn app(state: AppState) -> Router {
         // The discovery documents are also served at the root (RFC 7644 §4).
         .merge(discovery_routes())
         .merge(admin_routes())
+        .merge(oauth_routes())
         .route(
             "/healthz",
             get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }),

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::admin;
+use super::{admin, oauth};
 use crate::admin as domain;
 
 /// Body of `POST /api/v1/session`.
@@ -163,6 +163,138 @@ pub struct FieldErrorBody {
 pub struct ValidationErrorBody {
     /// Every invalid field.
     detail: Vec<FieldErrorBody>,
+}
+
+/// Client type of an OAuth app (RFC 6749 §2.1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ClientType {
+    /// Can keep a secret (a server-side app); authenticates with `client_secret_basic` or `client_secret_post`.
+    Confidential,
+    /// Cannot (a native or browser app); authenticates with `none` and must use PKCE.
+    Public,
+}
+
+/// PKCE setting of an OAuth app (RFC 7636).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum PkceMode {
+    /// Every authorization request must carry a code challenge (the default; forced for public clients).
+    Required,
+    /// A code challenge is optional.
+    Optional,
+}
+
+/// Body of `POST /oauth/apps`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateAppRequest {
+    /// Display name, unique in the workspace; shown on the consent page.
+    name: String,
+    /// Redirect URIs: https, http on loopback, or a reverse-domain scheme; no fragments or wildcards.
+    redirect_uris: Vec<String>,
+    /// Default `confidential`.
+    client_type: Option<ClientType>,
+    /// Of `user.read`, `users.read`, `groups.read`, `admin`; default `["user.read"]`.
+    allowed_scopes: Option<Vec<String>>,
+    /// Default `required`.
+    pkce: Option<PkceMode>,
+    /// Accept the `plain` challenge method; default false.
+    allow_plain_pkce: Option<bool>,
+}
+
+/// Body of `PATCH /oauth/apps/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateAppRequest {
+    /// New display name.
+    name: Option<String>,
+    /// New redirect URIs (replaces the list).
+    redirect_uris: Option<Vec<String>>,
+    /// New allowed scopes.
+    allowed_scopes: Option<Vec<String>>,
+    /// New PKCE setting.
+    pkce: Option<PkceMode>,
+    /// Accept the `plain` challenge method.
+    allow_plain_pkce: Option<bool>,
+}
+
+/// Body of `POST /oauth/apps/{id}/rotate-secret`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RotateSecretRequest {
+    /// How long the previous secret keeps working (0 to 2592000 seconds; default 86400).
+    grace_period_seconds: Option<i64>,
+}
+
+/// The OAuth 2.0 protocol endpoints (RFC 6749 and friends), with generic bodies: their parameters are the RFCs'.
+struct OAuthPaths;
+
+impl Modify for OAuthPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use HttpMethod::{Get, Post};
+        let routes: &[(&str, HttpMethod, &str, &str)] = &[
+            (
+                "/oauth/authorize",
+                Get,
+                "Authorization endpoint: log-in page, then consent page (RFC 6749 §4.1.1)",
+                "text/html",
+            ),
+            (
+                "/oauth/authorize",
+                Post,
+                "The consent decision: redirects to the client with a code or an error",
+                "text/html",
+            ),
+            ("/oauth/login", Post, "The authorization endpoint's log-in form (sets the session cookie)", "text/html"),
+            (
+                "/oauth/token",
+                Post,
+                "Token endpoint: authorization_code with PKCE, refresh_token (RFC 6749 §4.1.3, §6)",
+                "application/json",
+            ),
+            ("/oauth/revoke", Post, "Token revocation (RFC 7009)", "application/json"),
+            ("/oauth/introspect", Post, "Token introspection (RFC 7662)", "application/json"),
+            ("/oauth/userinfo", Get, "The access token's user; needs user.read (RFC 6750)", "application/json"),
+            (
+                "/.well-known/oauth-authorization-server",
+                Get,
+                "Authorization server metadata (RFC 8414)",
+                "application/json",
+            ),
+            (
+                "/.well-known/oauth-protected-resource",
+                Get,
+                "Protected resource metadata (RFC 9728)",
+                "application/json",
+            ),
+        ];
+        let obj = || ContentBuilder::new().schema(Some(ObjectBuilder::new().build())).build();
+        for (path, m, summary, media) in routes {
+            let mut op = OperationBuilder::new()
+                .tag("OAuth 2.0")
+                .summary(Some(*summary))
+                .response("200", ResponseBuilder::new().description("Success").content(*media, obj()))
+                .response(
+                    "default",
+                    ResponseBuilder::new()
+                        .description("OAuth error: {\"error\", \"error_description\"} (RFC 6749 §5.2)")
+                        .content("application/json", obj()),
+                );
+            if matches!(m, Post) {
+                let form = if *path == "/v2/mcp" { "application/json" } else { "application/x-www-form-urlencoded" };
+                op = op.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(form, obj())
+                        .required(Some(utoipa::openapi::Required::True))
+                        .build(),
+                ));
+            }
+            openapi.paths.add_path_operation(*path, vec![m.clone()], op.build());
+        }
+    }
 }
 
 /// The error answers every management route can give.
@@ -316,7 +448,7 @@ impl Modify for ScimPaths {
         title = "idconform reference server",
         version = "v1",
         description = "SCIM 2.0 provisioning (`/scim/v2`, authenticated by directory tokens) and its management API: \
-            sessions, members, SCIM directories and tokens. Management routes take an admin bearer JWT, or the \
+            sessions, members, SCIM directories and tokens, OAuth apps; and the OAuth 2.0 authorization server. Management routes take an admin bearer JWT, or the \
             session cookie with `X-CSRF-Token` on state-changing requests."
     ),
     paths(
@@ -326,14 +458,18 @@ impl Modify for ScimPaths {
         admin::delete_directory, admin::regenerate_token,
         admin::list_tokens, admin::create_token, admin::endpoint_info, admin::get_token, admin::update_token,
         admin::revoke_token,
+        oauth::list_apps, oauth::create_app, oauth::get_app, oauth::update_app, oauth::delete_app,
+        oauth::rotate_secret,
     ),
     components(schemas(ErrorBody, ValidationErrorBody, FieldErrorBody)),
-    modifiers(&Security, &ScimPaths),
+    modifiers(&Security, &ScimPaths, &OAuthPaths),
     tags(
         (name = "session", description = "Dashboard log-in: an HttpOnly, SameSite=Lax cookie and its CSRF token"),
         (name = "members", description = "The workspace and its members"),
         (name = "directories", description = "SCIM directories (enterprise plan; admins and owners)"),
         (name = "scim-tokens", description = "SCIM bearer tokens (enterprise plan; admins and owners)"),
+        (name = "oauth-apps", description = "OAuth app registrations (admins and owners)"),
+        (name = "OAuth 2.0", description = "The authorization server (RFC 6749, 7009, 7636, 7662, 8414, 9068, 9207, 9728)"),
         (name = "SCIM 2.0", description = "The SCIM service provider (RFC 7643, RFC 7644, RFC 9865)"),
     )
 )]

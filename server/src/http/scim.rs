@@ -304,15 +304,45 @@ pub async fn get_logo(State(s): State<AppState>, ScimAuth(dir): ScimAuth, Path(i
     Ok(r)
 }
 
-/// `/Me` (RFC 7644 §3.11). A SCIM directory token authenticates a provisioning client, not a User, so there is
-/// no resource for "Me" to alias; the RFC's answer for an unsupported alias is 501.
-pub async fn me(ScimAuth(_dir): ScimAuth) -> HResult {
-    Err(ScimError::NotImplemented(
-        "/Me aliases the User the credential belongs to (RFC 7644 §3.11); a SCIM directory token belongs to a \
-         provisioning client, not a User"
-            .into(),
-    )
-    .into())
+/// `/Me` (RFC 7644 §3.11). With an OAuth access token carrying `user.read`, `GET` answers the User the token
+/// stands for (read-only: changes go through the IdP or the admin API, so other methods are 501). A SCIM directory
+/// token authenticates a provisioning client, not a User, so there is no resource for "Me" to alias; the RFC's
+/// answer for an unsupported alias is 501.
+pub async fn me(State(s): State<AppState>, req: axum::extract::Request) -> Response {
+    let issuer = s.origin(req.headers());
+    if let Ok(Some(token)) = super::oauth::bearer(req.headers()) {
+        if let Ok(info) = s.oauth.verify_access(&token, &issuer) {
+            if !info.has_scope(crate::oauth::SCOPE_USER_READ) {
+                return ScimErrorResponse(ScimError::Forbidden("the access token lacks the user.read scope".into()))
+                    .into_response();
+            }
+            if req.method() != axum::http::Method::GET {
+                return ScimErrorResponse(ScimError::NotImplemented("/Me is read-only for OAuth access tokens".into()))
+                    .into_response();
+            }
+            let m = &info.member;
+            let id = m.scim_user_id.clone().unwrap_or_else(|| m.id.clone());
+            let body = serde_json::json!({
+                "schemas": [crate::scim::schema::USER_URN],
+                "id": id,
+                "userName": m.email,
+                "emails": [{"value": m.email, "primary": true}],
+                "active": m.active,
+                "meta": {"resourceType": "User", "location": format!("{}/Me", s.base_url(req.headers()))},
+            });
+            return scim_json(StatusCode::OK, &body);
+        }
+    }
+    let (mut parts, _) = req.into_parts();
+    match ScimAuth::from_request_parts(&mut parts, &s).await {
+        Err(r) => r,
+        Ok(_) => ScimErrorResponse(ScimError::NotImplemented(
+            "/Me aliases the User the credential belongs to (RFC 7644 §3.11); a SCIM directory token belongs to a \
+             provisioning client, not a User"
+                .into(),
+        ))
+        .into_response(),
+    }
 }
 
 /// The resource type and id named by the path (`/Users/{id}`, `/Groups`); unknown types are a SCIM 404.

@@ -317,7 +317,12 @@ impl ScimService {
         Ok(())
     }
 
-    /// The tenancy records (workspaces, directories, tokens, members, sessions, keys), for the admin service.
+    /// A directory's SCIM data, by directory id.
+    pub fn directory(&self, id: &str) -> Option<Arc<Dir>> {
+        self.dirs.read().get(id).cloned()
+    }
+
+    /// The tenancy records (workspaces, directories, tokens, members, OAuth records).
     pub fn tenancy(&self) -> &RwLock<Tenancy> {
         &self.tenancy
     }

@@ -95,6 +95,90 @@ pub struct SigningKeyRecord {
     pub created: String,
 }
 
+/// An OAuth 2.0 client registration (RFC 6749 §2) of a workspace. `id` is the `client_id`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthAppRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    /// `confidential` or `public` (RFC 6749 §2.1).
+    pub client_type: String,
+    /// Registered redirect URIs, compared by exact string match (RFC 9700 §2.1).
+    pub redirect_uris: Vec<String>,
+    /// Scopes the app may ask for.
+    pub allowed_scopes: Vec<String>,
+    /// Whether PKCE (RFC 7636) is required; it always is for public clients.
+    pub pkce_required: bool,
+    /// Whether the `plain` code challenge method is accepted (RFC 7636 §4.2); S256 always is.
+    pub allow_plain_pkce: bool,
+    /// Public keys (a JWK Set, RFC 7517 §5) whose signed assertions the app may exchange for access tokens with the
+    /// JWT bearer grant (RFC 7523 §2.1).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// Live client secrets (at most two: the current one and, during a rotation's grace period, the previous one).
+    pub secrets: Vec<OAuthSecretRecord>,
+    pub created: String,
+}
+
+/// A client secret: only its SHA-256 is kept (secrets are 256-bit random, so a slow hash adds nothing).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthSecretRecord {
+    pub id: String,
+    pub hash: [u8; 32],
+    pub created: String,
+    /// When a rotated-out secret stops working; `None` for the current secret.
+    pub expires_at: Option<String>,
+}
+
+/// An authorization code (RFC 6749 §4.1.2). Only the SHA-256 of the code is kept.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthCodeRecord {
+    pub hash: [u8; 32],
+    pub app_id: String,
+    pub member_id: String,
+    /// The redirect URI the code was sent to.
+    pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri` (then the token request must too, RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// PKCE code challenge and method (RFC 7636 §4.3).
+    pub challenge: Option<String>,
+    pub challenge_method: Option<String>,
+    pub created: String,
+    pub expires_at: String,
+    /// When the code was exchanged; a second exchange is refused and revokes what the first issued.
+    pub used_at: Option<String>,
+    /// The grant the first exchange created.
+    pub grant_id: Option<String>,
+}
+
+/// A grant: what one authorization-code exchange issued, a refresh-token family with rotation (RFC 9700 §4.14.2).
+/// Access tokens carry the grant id, so revoking the grant kills them too.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthGrantRecord {
+    pub id: String,
+    pub app_id: String,
+    pub member_id: String,
+    /// Scopes of the refresh token, space-separated.
+    pub scope: String,
+    /// SHA-256 of the current refresh token.
+    pub current: [u8; 32],
+    /// SHA-256 of refresh tokens rotated out of this family; presenting one revokes the family.
+    pub rotated: Vec<[u8; 32]>,
+    pub created: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A revoked access token (RFC 7009), kept until it would have expired anyway.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RevokedJtiRecord {
+    pub jti: String,
+    /// Seconds since the epoch.
+    pub expires_at: i64,
+}
+
 /// A stored SCIM resource in canonical form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceRecord {
@@ -158,6 +242,14 @@ pub enum Write {
         hash: [u8; 32],
     },
     PutSigningKey(SigningKeyRecord),
+    PutOAuthApp(OAuthAppRecord),
+    /// Deletes an app with its codes and grants.
+    DeleteOAuthApp {
+        id: String,
+    },
+    PutOAuthCode(OAuthCodeRecord),
+    PutOAuthGrant(OAuthGrantRecord),
+    PutRevokedJti(RevokedJtiRecord),
 }
 
 /// The changes of one request, committed in one transaction.
@@ -175,6 +267,10 @@ pub struct Snapshot {
     pub logos: Vec<LogoRecord>,
     pub sessions: Vec<SessionRecord>,
     pub signing_keys: Vec<SigningKeyRecord>,
+    pub oauth_apps: Vec<OAuthAppRecord>,
+    pub oauth_codes: Vec<OAuthCodeRecord>,
+    pub oauth_grants: Vec<OAuthGrantRecord>,
+    pub revoked_jtis: Vec<RevokedJtiRecord>,
 }
 
 /// A boxed future returned by [`Store::commit`].

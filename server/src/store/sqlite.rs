@@ -11,8 +11,8 @@ use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, SessionRecord, SigningKeyRecord,
-    Snapshot, Store, StoreError, TokenRecord, WorkspaceRecord, Write,
+    Batch, CommitFuture, DirectoryRecord, LogoRecord, MemberRecord, ResourceRecord, RevokedJtiRecord, SessionRecord,
+    SigningKeyRecord, Snapshot, Store, StoreError, TokenRecord, WorkspaceRecord, Write,
 };
 use crate::scim::schema::ResourceKind;
 
@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS sessions (
     hash BLOB PRIMARY KEY, member_id TEXT NOT NULL, created TEXT NOT NULL, expires_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS signing_keys (
     kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_der BLOB NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS oauth_apps (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS oauth_codes (hash BLOB PRIMARY KEY, app_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oauth_codes_app ON oauth_codes(app_id);
+CREATE TABLE IF NOT EXISTS oauth_grants (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oauth_grants_app ON oauth_grants(app_id);
+CREATE TABLE IF NOT EXISTS oauth_revoked_jtis (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 "#;
 
 /// Columns added after the first release, each added to an older database that lacks it (SQLite has no
@@ -69,6 +75,18 @@ fn scopes_to_text(scopes: &[String]) -> String {
 
 fn scopes_from_text(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn load_json<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
+    let mut s = conn.prepare(sql).map_err(db_err)?;
+    let rows: Vec<String> = s.query_map([], |r| r.get::<_, String>(0)).and_then(Iterator::collect).map_err(db_err)?;
+    rows.iter()
+        .map(|t| serde_json::from_str(t).map_err(|e| StoreError::Database(format!("unreadable OAuth record: {e}"))))
+        .collect()
 }
 
 fn hash32(bytes: &[u8]) -> [u8; 32] {
@@ -280,6 +298,39 @@ fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreErro
             Write::DeleteLogo { directory_id, group_id } => tx
                 .prepare_cached("DELETE FROM logos WHERE directory_id = ?1 AND group_id = ?2")
                 .and_then(|mut s| s.execute(params![directory_id, group_id])),
+            Write::PutOAuthApp(r) => to_json(r).and_then(|data| {
+                tx.prepare_cached(
+                    "INSERT INTO oauth_apps (id, workspace_id, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                )
+                .and_then(|mut s| s.execute(params![r.id, r.workspace_id, data]))
+            }),
+            Write::DeleteOAuthApp { id } => tx
+                .prepare_cached("DELETE FROM oauth_codes WHERE app_id = ?1")
+                .and_then(|mut s| s.execute(params![id]))
+                .and_then(|_| tx.prepare_cached("DELETE FROM oauth_grants WHERE app_id = ?1"))
+                .and_then(|mut s| s.execute(params![id]))
+                .and_then(|_| tx.prepare_cached("DELETE FROM oauth_apps WHERE id = ?1"))
+                .and_then(|mut s| s.execute(params![id])),
+            Write::PutOAuthCode(r) => to_json(r).and_then(|data| {
+                tx.prepare_cached(
+                    "INSERT INTO oauth_codes (hash, app_id, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(hash) DO UPDATE SET data = excluded.data",
+                )
+                .and_then(|mut s| s.execute(params![&r.hash[..], r.app_id, data]))
+            }),
+            Write::PutOAuthGrant(r) => to_json(r).and_then(|data| {
+                tx.prepare_cached(
+                    "INSERT INTO oauth_grants (id, app_id, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                )
+                .and_then(|mut s| s.execute(params![r.id, r.app_id, data]))
+            }),
+            Write::PutRevokedJti(r) => tx
+                .prepare_cached(
+                    "INSERT INTO oauth_revoked_jtis (jti, expires_at) VALUES (?1, ?2) ON CONFLICT(jti) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![r.jti, r.expires_at])),
         }
         .map_err(db_err)?;
     }
@@ -420,6 +471,14 @@ impl Store for SqliteStore {
             .query_map([], |r| {
                 Ok(SigningKeyRecord { kid: r.get(0)?, alg: r.get(1)?, private_der: r.get(2)?, created: r.get(3)? })
             })
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        snap.oauth_apps = load_json(&conn, "SELECT data FROM oauth_apps ORDER BY id")?;
+        snap.oauth_codes = load_json(&conn, "SELECT data FROM oauth_codes")?;
+        snap.oauth_grants = load_json(&conn, "SELECT data FROM oauth_grants")?;
+        let mut s = conn.prepare("SELECT jti, expires_at FROM oauth_revoked_jtis").map_err(db_err)?;
+        snap.revoked_jtis = s
+            .query_map([], |r| Ok(RevokedJtiRecord { jti: r.get(0)?, expires_at: r.get(1)? }))
             .and_then(Iterator::collect)
             .map_err(db_err)?;
         Ok(snap)

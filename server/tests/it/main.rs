@@ -1,6 +1,7 @@
 //! Integration tests of the reference server over real HTTP: one binary, one shared server (see `support`).
 
 mod admin_support;
+mod oauth_support;
 mod support;
 
 mod admin_csrf;
@@ -13,6 +14,12 @@ mod discovery;
 mod errors;
 mod etag;
 mod groups;
+mod oauth_apps;
+mod oauth_authorize;
+mod oauth_jwt_bearer;
+mod oauth_mcp;
+mod oauth_resources;
+mod oauth_token;
 mod pagination;
 mod patch;
 mod persistence;

@@ -115,3 +115,56 @@ async fn management_state_survives_restart() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[tokio::test]
+async fn oauth_apps_codes_and_grants_survive_restart() {
+    use idconform_server::admin::seed::SeedConfig;
+    use idconform_server::admin::{AuthVia, Principal, Role};
+    use idconform_server::oauth::ClientAuth;
+    use idconform_server::oauth::rules::Params;
+    let tmp = std::env::temp_dir().join(format!("idconform-oauth-persist-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let db = tmp.join("oauth.db").to_str().expect("path").to_owned();
+    let _ = std::fs::remove_file(&db);
+    let issuer = "https://idconform.test";
+    let (client_id, secret, code, refresh) = {
+        let state = idconform_server::build_state(ServerConfig::default(), &db, Arc::new(SystemClock)).expect("state");
+        let c = SeedConfig::from_toml(
+            "[[workspace]]\nid = \"p\"\n[[workspace.member]]\nemail = \"o@p.test\"\nrole = \"owner\"\npassword_env = \"PW\"\n",
+        )
+        .expect("seed");
+        state.admin.seed(&c, |_| Some("pw-pw-pw-pw".into())).await.expect("seed");
+        let member = state.scim.members("p").first().expect("member").id.clone();
+        let p = Principal { member_id: member, workspace_id: "p".into(), role: Role::Owner, via: AuthVia::Bearer };
+        let app = state
+            .oauth
+            .create_app(&p, &json!({"name": "a", "redirect_uris": ["https://c.test/cb"], "pkce": "optional"}))
+            .await
+            .expect("app");
+        let (id, secret) = (app.app.id.clone(), app.client_secret.clone().expect("secret"));
+        let q = Params::parse(&format!("response_type=code&client_id={id}&scope=user.read")).expect("q");
+        let v = state.oauth.validate_authorize(&q).expect("valid");
+        let url = state.oauth.decide(&p, &v, true, issuer).await;
+        let code = url.split("code=").nth(1).and_then(|s| s.split('&').next()).expect("code").to_owned();
+        let second = state.oauth.decide(&p, &v, true, issuer).await;
+        let code2 = second.split("code=").nth(1).and_then(|s| s.split('&').next()).expect("code").to_owned();
+        let auth = ClientAuth { basic: Some((id.clone(), secret.clone())), basic_malformed: false };
+        let f = Params::parse(&format!("grant_type=authorization_code&code={code}")).expect("form");
+        let t = state.oauth.token(&auth, &f, issuer).await.expect("token");
+        (id, secret, (code, code2), t.refresh_token.unwrap_or_default())
+    };
+    let state = idconform_server::build_state(ServerConfig::default(), &db, Arc::new(SystemClock)).expect("reopen");
+    let auth = ClientAuth { basic: Some((client_id, secret)), basic_malformed: false };
+    let fresh = Params::parse(&format!("grant_type=authorization_code&code={}", code.1)).expect("form");
+    assert!(state.oauth.token(&auth, &fresh, issuer).await.is_ok(), "an unused code survives");
+    let f = Params::parse(&format!("grant_type=refresh_token&refresh_token={refresh}")).expect("form");
+    let r = state.oauth.token(&auth, &f, issuer).await;
+    assert!(r.is_ok(), "the grant survives: {r:?}");
+    // The used code stays used: a replay is refused and revokes its grant.
+    let used = Params::parse(&format!("grant_type=authorization_code&code={}", code.0)).expect("form");
+    assert!(state.oauth.token(&auth, &used, issuer).await.is_err(), "a used code stays used");
+    let again = r.ok().and_then(|t| t.refresh_token).unwrap_or_default();
+    let f = Params::parse(&format!("grant_type=refresh_token&refresh_token={again}")).expect("form");
+    assert!(state.oauth.token(&auth, &f, issuer).await.is_err(), "the replay revoked the grant");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
