@@ -309,10 +309,10 @@ pub async fn initial_sync(
                 for chunk in members.chunks(opts.member_batch.max(1)) {
                     let refs: Vec<(&str, &str)> = chunk.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
                     let add = idp.add_members(&id, &refs);
-                    if let Some(r) = load.send(&add).await {
-                        if !(200..300).contains(&r.status) {
-                            load.unexpected(&add, &r);
-                        }
+                    if let Some(r) = load.send(&add).await
+                        && !(200..300).contains(&r.status)
+                    {
+                        load.unexpected(&add, &r);
                     }
                 }
                 let n = groups_done.fetch_add(1, Ordering::Relaxed) + 1;

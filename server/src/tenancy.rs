@@ -216,10 +216,10 @@ impl Tenancy {
 
     /// Adds or replaces a member record.
     pub fn put_member(&mut self, m: MemberRecord) {
-        if let Some(old) = self.members.get(&m.id) {
-            if let (Some(d), Some(u)) = (&old.scim_directory_id, &old.scim_user_id) {
-                self.by_scim_user.remove(&(d.clone(), u.clone()));
-            }
+        if let Some(old) = self.members.get(&m.id)
+            && let (Some(d), Some(u)) = (&old.scim_directory_id, &old.scim_user_id)
+        {
+            self.by_scim_user.remove(&(d.clone(), u.clone()));
         }
         if let (Some(d), Some(u)) = (&m.scim_directory_id, &m.scim_user_id) {
             self.by_scim_user.insert((d.clone(), u.clone()), m.id.clone());
@@ -229,10 +229,10 @@ impl Tenancy {
 
     /// Removes a member record.
     pub fn remove_member(&mut self, id: &str) {
-        if let Some(m) = self.members.remove(id) {
-            if let (Some(d), Some(u)) = (m.scim_directory_id, m.scim_user_id) {
-                self.by_scim_user.remove(&(d, u));
-            }
+        if let Some(m) = self.members.remove(id)
+            && let (Some(d), Some(u)) = (m.scim_directory_id, m.scim_user_id)
+        {
+            self.by_scim_user.remove(&(d, u));
         }
     }
 

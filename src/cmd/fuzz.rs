@@ -80,7 +80,7 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
     ));
     let cases = opts.cases;
     let progress = |done: u32| {
-        if done % 16 == 0 || done == cases {
+        if done.is_multiple_of(16) || done == cases {
             say(&format!("  {done}/{cases} cases"));
         }
     };

@@ -174,7 +174,7 @@ async fn sync(args: &Args, users: usize) -> Result<u8, Failure> {
             const WIDTH: usize = 30;
             let filled = (p.done * WIDTH).checked_div(p.total).unwrap_or(WIDTH).min(WIDTH);
             live.redraw(&format!("\r[{}{}] {text}", "#".repeat(filled), ".".repeat(WIDTH - filled)), false);
-        } else if p.done == p.total || p.done % 1000 == 0 {
+        } else if p.done == p.total || p.done.is_multiple_of(1000) {
             live.line(&text);
         }
     };

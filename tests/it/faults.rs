@@ -438,13 +438,13 @@ fn scim_type(from: &'static str, to: Option<&'static str>) -> Fault {
     edit_body(
         |_, resp| resp.status >= 400,
         move |v| {
-            if let Some(o) = v.as_object_mut() {
-                if o.get("scimType").and_then(Value::as_str) == Some(from) {
-                    match to {
-                        Some(t) => o.insert("scimType".into(), json!(t)),
-                        None => o.remove("scimType"),
-                    };
-                }
+            if let Some(o) = v.as_object_mut()
+                && o.get("scimType").and_then(Value::as_str) == Some(from)
+            {
+                match to {
+                    Some(t) => o.insert("scimType".into(), json!(t)),
+                    None => o.remove("scimType"),
+                };
             }
         },
     )
@@ -697,14 +697,14 @@ fn rows() -> Vec<Row> {
             "nickName and title cleared",
             // PUT handled like PATCH: attributes left out are kept.
             rewrite(|r| {
-                if r.is("PUT") {
-                    if let Some(mut v) = r.json() {
-                        if let Some(o) = v.as_object_mut() {
-                            o.remove("schemas");
-                        }
-                        r.method = Method::PATCH;
-                        r.set_json(&json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": v}]}));
+                if r.is("PUT")
+                    && let Some(mut v) = r.json()
+                {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("schemas");
                     }
+                    r.method = Method::PATCH;
+                    r.set_json(&json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": v}]}));
                 }
             }),
         ),
@@ -965,10 +965,10 @@ fn rows() -> Vec<Row> {
             edit_body(
                 |_, _| true,
                 |v| {
-                    if is_list(v) {
-                        if let Some(o) = v.as_object_mut() {
-                            o.remove("schemas");
-                        }
+                    if is_list(v)
+                        && let Some(o) = v.as_object_mut()
+                    {
+                        o.remove("schemas");
                     }
                 },
             ),
@@ -1013,10 +1013,10 @@ fn rows() -> Vec<Row> {
             edit_body(
                 |_, _| true,
                 |v| {
-                    if is_list(v) {
-                        if let Some(o) = v.as_object_mut() {
-                            o.remove("nextCursor");
-                        }
+                    if is_list(v)
+                        && let Some(o) = v.as_object_mut()
+                    {
+                        o.remove("nextCursor");
                     }
                 },
             ),
@@ -1525,10 +1525,10 @@ fn replay_rows() -> Vec<ReplayRow> {
             expect: "members.value is exactly",
             fault: patch_ops(|ops| {
                 for op in ops.iter_mut() {
-                    if op_is(op, "remove", Some("members")) {
-                        if let Some(o) = op.as_object_mut() {
-                            o.remove("value");
-                        }
+                    if op_is(op, "remove", Some("members"))
+                        && let Some(o) = op.as_object_mut()
+                    {
+                        o.remove("value");
                     }
                 }
             }),

@@ -107,10 +107,10 @@ fn slug(s: &str) -> String {
 fn clause(tags: &[String], feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> Clause {
     let text = scenario.name.clone();
     for t in tags {
-        if let Some((num, sec)) = t.strip_prefix("rfc").and_then(|r| r.split_once('-')) {
-            if num.chars().all(|c| c.is_ascii_digit()) {
-                return Clause { rfc: format!("RFC {num}"), section: sec.to_owned(), text };
-            }
+        if let Some((num, sec)) = t.strip_prefix("rfc").and_then(|r| r.split_once('-'))
+            && num.chars().all(|c| c.is_ascii_digit())
+        {
+            return Clause { rfc: format!("RFC {num}"), section: sec.to_owned(), text };
         }
     }
     let vendor = if tags.iter().any(|t| t == "entra") {

@@ -222,10 +222,10 @@ impl Scenario {
             (other, Some(_)) if other != "entra" => return Err(invalid("only entra scenarios have a mode".into())),
             (other, _) => return Err(invalid(format!("unknown idp {other:?} (expected okta, entra or generic)"))),
         };
-        if let Some(expected) = Idp::from_folder(folder) {
-            if expected != idp {
-                return Err(invalid(format!("the folder {folder} holds {expected} scenarios, this one says {idp}")));
-            }
+        if let Some(expected) = Idp::from_folder(folder)
+            && expected != idp
+        {
+            return Err(invalid(format!("the folder {folder} holds {expected} scenarios, this one says {idp}")));
         }
         if file.sources.is_empty() {
             return Err(invalid("a scenario names at least one source".into()));
@@ -248,10 +248,10 @@ impl Scenario {
             if !s.path.starts_with('/') {
                 return Err(at("path must start with '/' (relative to the SCIM base URL)"));
             }
-            if let Some(l) = &s.level {
-                if !matches!(l.as_str(), "MUST" | "SHOULD" | "MAY") {
-                    return Err(at("level is MUST, SHOULD or MAY"));
-                }
+            if let Some(l) = &s.level
+                && !matches!(l.as_str(), "MUST" | "SHOULD" | "MAY")
+            {
+                return Err(at("level is MUST, SHOULD or MAY"));
             }
             if !s.then_assert.is_empty() && s.then.is_none() {
                 return Err(at("then_assert needs a then"));

@@ -635,12 +635,12 @@ impl AdminService {
         self.scim
             .admin_write(None, |t| {
                 let m = Self::member_in(t, p, id)?;
-                if let Some(d) = &m.scim_directory_id {
-                    if t.directories.contains_key(d) {
-                        return Err(AdminError::Conflict(format!(
-                            "this member is provisioned by SCIM directory {d:?}; deprovision it in the IdP"
-                        )));
-                    }
+                if let Some(d) = &m.scim_directory_id
+                    && t.directories.contains_key(d)
+                {
+                    return Err(AdminError::Conflict(format!(
+                        "this member is provisioned by SCIM directory {d:?}; deprovision it in the IdP"
+                    )));
                 }
                 if m.role == "owner" {
                     if p.role != Role::Owner {
@@ -866,10 +866,10 @@ impl AdminService {
             return Err(AdminError::Invalid(errors));
         }
         let t = self.scim.tenancy().read();
-        if let Some(tenant) = q.tenant_id.as_deref().filter(|s| !s.is_empty()) {
-            if tenant != p.workspace_id {
-                return Err(AdminError::NotFound(format!("tenant {tenant:?} not found")));
-            }
+        if let Some(tenant) = q.tenant_id.as_deref().filter(|s| !s.is_empty())
+            && tenant != p.workspace_id
+        {
+            return Err(AdminError::NotFound(format!("tenant {tenant:?} not found")));
         }
         if let Some(d) = q.directory_id.as_deref().filter(|s| !s.is_empty()) {
             Self::directory_in(&t, p, d)?;

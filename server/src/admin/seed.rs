@@ -197,13 +197,13 @@ impl AdminService {
                     for d in &w.directories {
                         let token = tk.next().flatten();
                         let existing = t.directories.get(&d.id);
-                        if let Some(x) = existing {
-                            if x.workspace_id != w.id {
-                                return Err(AdminError::Conflict(format!(
-                                    "directory {:?} belongs to workspace {:?}, not {:?}",
-                                    d.id, x.workspace_id, w.id
-                                )));
-                            }
+                        if let Some(x) = existing
+                            && x.workspace_id != w.id
+                        {
+                            return Err(AdminError::Conflict(format!(
+                                "directory {:?} belongs to workspace {:?}, not {:?}",
+                                d.id, x.workspace_id, w.id
+                            )));
                         }
                         let rec = DirectoryRecord {
                             id: d.id.clone(),

@@ -193,16 +193,15 @@ pub async fn get(
     meta: ReqMeta,
     Query(q): Query<ReadQuery>,
 ) -> HResult {
-    if let Some(inm) = meta.if_none_match.as_deref() {
-        if let Some(v) = s.scim.version_of(&dir, kind, &id) {
-            if etag_matches(inm, &v) {
-                let mut r = StatusCode::NOT_MODIFIED.into_response();
-                if let Ok(v) = HeaderValue::from_str(&v) {
-                    r.headers_mut().insert(header::ETAG, v);
-                }
-                return Ok(r);
-            }
+    if let Some(inm) = meta.if_none_match.as_deref()
+        && let Some(v) = s.scim.version_of(&dir, kind, &id)
+        && etag_matches(inm, &v)
+    {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            r.headers_mut().insert(header::ETAG, v);
         }
+        return Ok(r);
     }
     let base = meta.base;
     let (body, version) = s.scim.get_text(&dir, kind, &id, &q.projection(kind)?, &base)?;
@@ -310,28 +309,28 @@ pub async fn get_logo(State(s): State<AppState>, ScimAuth(dir): ScimAuth, Path(i
 /// answer for an unsupported alias is 501.
 pub async fn me(State(s): State<AppState>, req: axum::extract::Request) -> Response {
     let issuer = s.origin(req.headers());
-    if let Ok(Some(token)) = super::oauth::bearer(req.headers()) {
-        if let Ok(info) = s.oauth.verify_access(&token, &issuer) {
-            if !info.has_scope(crate::oauth::SCOPE_USER_READ) {
-                return ScimErrorResponse(ScimError::Forbidden("the access token lacks the user.read scope".into()))
-                    .into_response();
-            }
-            if req.method() != axum::http::Method::GET {
-                return ScimErrorResponse(ScimError::NotImplemented("/Me is read-only for OAuth access tokens".into()))
-                    .into_response();
-            }
-            let m = &info.member;
-            let id = m.scim_user_id.clone().unwrap_or_else(|| m.id.clone());
-            let body = serde_json::json!({
-                "schemas": [crate::scim::schema::USER_URN],
-                "id": id,
-                "userName": m.email,
-                "emails": [{"value": m.email, "primary": true}],
-                "active": m.active,
-                "meta": {"resourceType": "User", "location": format!("{}/Me", s.base_url(req.headers()))},
-            });
-            return scim_json(StatusCode::OK, &body);
+    if let Ok(Some(token)) = super::oauth::bearer(req.headers())
+        && let Ok(info) = s.oauth.verify_access(&token, &issuer)
+    {
+        if !info.has_scope(crate::oauth::SCOPE_USER_READ) {
+            return ScimErrorResponse(ScimError::Forbidden("the access token lacks the user.read scope".into()))
+                .into_response();
         }
+        if req.method() != axum::http::Method::GET {
+            return ScimErrorResponse(ScimError::NotImplemented("/Me is read-only for OAuth access tokens".into()))
+                .into_response();
+        }
+        let m = &info.member;
+        let id = m.scim_user_id.clone().unwrap_or_else(|| m.id.clone());
+        let body = serde_json::json!({
+            "schemas": [crate::scim::schema::USER_URN],
+            "id": id,
+            "userName": m.email,
+            "emails": [{"value": m.email, "primary": true}],
+            "active": m.active,
+            "meta": {"resourceType": "User", "location": format!("{}/Me", s.base_url(req.headers()))},
+        });
+        return scim_json(StatusCode::OK, &body);
     }
     let (mut parts, _) = req.into_parts();
     match ScimAuth::from_request_parts(&mut parts, &s).await {

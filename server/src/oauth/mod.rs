@@ -896,13 +896,11 @@ impl OAuthService {
                     }
                     return Ok((vec![], ()));
                 }
-                if let Some(c) = self.decode_access(t, token, issuer) {
-                    if c.client_id == app.id && !t.jti_revoked(&c.jti) {
-                        return Ok((
-                            vec![Write::PutRevokedJti(RevokedJtiRecord { jti: c.jti, expires_at: c.exp })],
-                            (),
-                        ));
-                    }
+                if let Some(c) = self.decode_access(t, token, issuer)
+                    && c.client_id == app.id
+                    && !t.jti_revoked(&c.jti)
+                {
+                    return Ok((vec![Write::PutRevokedJti(RevokedJtiRecord { jti: c.jti, expires_at: c.exp })], ()));
                 }
                 Ok((vec![], ()))
             })

@@ -300,10 +300,10 @@ impl DirectoryState {
     /// The resource with its derived attributes, as filters and sorting must see it.
     pub fn view(&self, kind: ResourceKind, entry: &Entry, base: &str) -> Value {
         let mut v = entry.value.clone();
-        if kind == ResourceKind::User {
-            if let (Some(groups), Some(o)) = (self.groups_of(entry.id(), base), v.as_object_mut()) {
-                o.insert("groups".into(), groups);
-            }
+        if kind == ResourceKind::User
+            && let (Some(groups), Some(o)) = (self.groups_of(entry.id(), base), v.as_object_mut())
+        {
+            o.insert("groups".into(), groups);
         }
         v
     }

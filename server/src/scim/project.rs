@@ -159,10 +159,10 @@ impl Projection {
         let mut out = Map::with_capacity(obj.len() + 1);
         // Placeholder, so that `schemas` leads; filled in below once the extensions present are known.
         out.insert("schemas".to_owned(), Value::Null);
-        if let Some(id) = obj.get("id") {
-            if let Some(v) = self.plan.render("id", id) {
-                out.insert("id".to_owned(), v);
-            }
+        if let Some(id) = obj.get("id")
+            && let Some(v) = self.plan.render("id", id)
+        {
+            out.insert("id".to_owned(), v);
         }
         for (key, value) in obj {
             if key == "schemas" || key == "id" {

@@ -103,16 +103,16 @@ pub fn normalize(input: &Value, rt: &'static ResourceTypeDef, leniency: Leniency
             continue;
         }
         // Some clients wrap core attributes the same way; the core URN names them unambiguously.
-        if key.eq_ignore_ascii_case(rt.schema.id) {
-            if let Value::Object(members) = value {
-                for (name, v) in members {
-                    match rt.schema.attr(name) {
-                        Some(def) => acc.put(AttrHome::Core, def, v, leniency)?,
-                        None => unknown(strict, &format!("{}:{name}", rt.schema.id))?,
-                    }
+        if key.eq_ignore_ascii_case(rt.schema.id)
+            && let Value::Object(members) = value
+        {
+            for (name, v) in members {
+                match rt.schema.attr(name) {
+                    Some(def) => acc.put(AttrHome::Core, def, v, leniency)?,
+                    None => unknown(strict, &format!("{}:{name}", rt.schema.id))?,
                 }
-                continue;
             }
+            continue;
         }
         // A plain name, or one qualified with its schema URN (RFC 7644 §3.10), e.g.
         // `urn:ietf:params:scim:schemas:core:2.0:User:userName`. Dotted paths are not attribute names here:
@@ -962,10 +962,10 @@ fn check_unchanged<'a>(
                 }
             }
             Mutability::Immutable => {
-                if let Some(o) = old {
-                    if !new.is_some_and(|n| same(def, o, n)) {
-                        return Err(immutable_changed(&attr_path(prefix, def.name)));
-                    }
+                if let Some(o) = old
+                    && !new.is_some_and(|n| same(def, o, n))
+                {
+                    return Err(immutable_changed(&attr_path(prefix, def.name)));
                 }
             }
             Mutability::ReadWrite | Mutability::WriteOnly => {
@@ -996,11 +996,11 @@ fn check_unchanged<'a>(
                         // rewrite its `type`, which the service fills in again from the referenced resource.
                         let ov = o.get(sub.name).filter(|v| !is_unassigned(v));
                         let nv = n.get(sub.name).filter(|v| !is_unassigned(v));
-                        if let (Some(ov), Some(nv)) = (ov, nv) {
-                            if !same(sub, ov, nv) {
-                                let path = format!("{}.{}", attr_path(prefix, def.name), sub.name);
-                                return Err(immutable_changed(&path));
-                            }
+                        if let (Some(ov), Some(nv)) = (ov, nv)
+                            && !same(sub, ov, nv)
+                        {
+                            let path = format!("{}.{}", attr_path(prefix, def.name), sub.name);
+                            return Err(immutable_changed(&path));
                         }
                     }
                 }

@@ -895,10 +895,10 @@ impl ScimService {
                 let mut v = g.value.clone();
                 if let Some(members) = v.get_mut("members").and_then(Value::as_array_mut) {
                     members.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
-                    if members.is_empty() {
-                        if let Some(o) = v.as_object_mut() {
-                            o.remove("members");
-                        }
+                    if members.is_empty()
+                        && let Some(o) = v.as_object_mut()
+                    {
+                        o.remove("members");
                     }
                 }
                 seq += 1;
@@ -911,10 +911,10 @@ impl ScimService {
             }
         }
         batch.push(Write::DeleteResource { directory_id: dir.record.id.clone(), id: old.id().to_owned() });
-        if kind == ResourceKind::User {
-            if let Some(m) = self.tenancy.read().member_for_scim_user(&dir.record.id, id) {
-                batch.push(Write::DeleteMember { id: m.id.clone() });
-            }
+        if kind == ResourceKind::User
+            && let Some(m) = self.tenancy.read().member_for_scim_user(&dir.record.id, id)
+        {
+            batch.push(Write::DeleteMember { id: m.id.clone() });
         }
         let staged = self.stage(dir, batch);
         drop(_w);

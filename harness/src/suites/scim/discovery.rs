@@ -195,20 +195,20 @@ fn check_attribute(schema: &str, a: &Value, parent: &str) -> Step {
             return Err(bad(&format!("\"{k}\" as a boolean")));
         }
     }
-    if let Some(m) = get_ci(a, "mutability") {
-        if !m.as_str().is_some_and(|m| MUTABILITY.contains(&m)) {
-            return Err(bad("\"mutability\" as readOnly, readWrite, immutable or writeOnly"));
-        }
+    if let Some(m) = get_ci(a, "mutability")
+        && !m.as_str().is_some_and(|m| MUTABILITY.contains(&m))
+    {
+        return Err(bad("\"mutability\" as readOnly, readWrite, immutable or writeOnly"));
     }
-    if let Some(r) = get_ci(a, "returned") {
-        if !r.as_str().is_some_and(|r| RETURNED.contains(&r)) {
-            return Err(bad("\"returned\" as always, never, default or request"));
-        }
+    if let Some(r) = get_ci(a, "returned")
+        && !r.as_str().is_some_and(|r| RETURNED.contains(&r))
+    {
+        return Err(bad("\"returned\" as always, never, default or request"));
     }
-    if let Some(u) = get_ci(a, "uniqueness") {
-        if !u.as_str().is_some_and(|u| UNIQUENESS.contains(&u)) {
-            return Err(bad("\"uniqueness\" as none, server or global"));
-        }
+    if let Some(u) = get_ci(a, "uniqueness")
+        && !u.as_str().is_some_and(|u| UNIQUENESS.contains(&u))
+    {
+        return Err(bad("\"uniqueness\" as none, server or global"));
     }
     if ty == "complex" {
         let subs = get_ci(a, "subAttributes").and_then(Value::as_array);

@@ -67,10 +67,10 @@ async fn uniqueness(ctx: &Ctx) -> Step {
     let v = ctx.create_user("dup", json!({})).await?;
     let body = json!({"schemas": [USER_URN], "userName": str_at(&v, "userName")});
     let r = ctx.post("/Users", &body).await?;
-    if r.status == 201 {
-        if let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id")) {
-            ctx.cleanup_later(format!("/Users/{id}"));
-        }
+    if r.status == 201
+        && let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id"))
+    {
+        ctx.cleanup_later(format!("/Users/{id}"));
     }
     expect_error(&r, 409, Some("uniqueness"), "a second POST /Users with the same userName")
 }
@@ -79,20 +79,20 @@ async fn uniqueness_case(ctx: &Ctx) -> Step {
     let v = ctx.create_user("dupcase", json!({})).await?;
     let upper = str_at(&v, "userName").unwrap_or("").to_uppercase();
     let r = ctx.post("/Users", &json!({"schemas": [USER_URN], "userName": upper})).await?;
-    if r.status == 201 {
-        if let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id")) {
-            ctx.cleanup_later(format!("/Users/{id}"));
-        }
+    if r.status == 201
+        && let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id"))
+    {
+        ctx.cleanup_later(format!("/Users/{id}"));
     }
     expect_error(&r, 409, Some("uniqueness"), "POST /Users with the same userName in upper case")
 }
 
 async fn required_missing(ctx: &Ctx) -> Step {
     let r = ctx.post("/Users", &json!({"schemas": [USER_URN], "displayName": ctx.unique("nouser")})).await?;
-    if r.status == 201 {
-        if let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id")) {
-            ctx.cleanup_later(format!("/Users/{id}"));
-        }
+    if r.status == 201
+        && let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id"))
+    {
+        ctx.cleanup_later(format!("/Users/{id}"));
     }
     expect_error(&r, 400, Some("invalidValue"), "POST /Users without the required userName")
 }

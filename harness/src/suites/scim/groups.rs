@@ -37,10 +37,10 @@ fn group_ids(u: &Value) -> Vec<String> {
 
 async fn display_name_required(ctx: &Ctx) -> Step {
     let r = ctx.post("/Groups", &json!({"schemas": [GROUP_URN], "externalId": ctx.unique("nodn")})).await?;
-    if r.status == 201 {
-        if let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id")) {
-            ctx.cleanup_later(format!("/Groups/{id}"));
-        }
+    if r.status == 201
+        && let Some(id) = r.json().as_ref().and_then(|v| str_at(v, "id"))
+    {
+        ctx.cleanup_later(format!("/Groups/{id}"));
     }
     expect_error(&r, 400, Some("invalidValue"), "POST /Groups without displayName")
 }
