@@ -87,6 +87,11 @@ impl Response {
         format!("{} {} → {}", self.method, self.url, self.status)
     }
 
+    /// `GET /Users/x → 404: HTTP 404 {…}`: the request and what came back, for failure messages.
+    pub fn summary(&self) -> String {
+        format!("{}: {}", self.label(), self.describe())
+    }
+
     /// A short description of the response for failure messages: status plus the start of the body.
     pub fn describe(&self) -> String {
         let body: String = self.body.chars().take(300).collect();

@@ -373,16 +373,12 @@ impl Ctx {
 
 /// Fails unless the response has this status.
 pub fn expect_status(r: &Response, status: u16, expected: &str) -> Step {
-    if r.status == status {
-        Ok(())
-    } else {
-        Err(fail(format!("{expected} (HTTP {status})"), format!("{}: {}", r.label(), r.describe())))
-    }
+    if r.status == status { Ok(()) } else { Err(fail(format!("{expected} (HTTP {status})"), r.summary())) }
 }
 
 /// The response body as JSON, or a failure saying it is not.
 pub fn json_body(r: &Response) -> Step<Value> {
-    r.json().ok_or_else(|| fail("a JSON body", format!("{}: {}", r.label(), r.describe())))
+    r.json().ok_or_else(|| fail("a JSON body", r.summary()))
 }
 
 /// A string attribute by case-insensitive name (RFC 7643 §2.1: attribute names are case insensitive).

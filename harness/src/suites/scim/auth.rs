@@ -124,7 +124,7 @@ fn leak(what: &str, r: &Response) -> crate::check::Outcome {
     let how = if (200..300).contains(&r.status) { "succeeded" } else { "answered neither 401, 403 nor 404" };
     fail(
         format!("{what} with the other tenant's token refused as if the resource did not exist (HTTP 404, or 401/403)"),
-        format!("it {how}: {}: {}", r.label(), r.describe()),
+        format!("it {how}: {}", r.summary()),
     )
 }
 

@@ -70,7 +70,7 @@ async fn if_match_current(ctx: &Ctx) -> Step {
     let ops = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "Current write"}]});
     let r = ctx.send(Request::new(reqwest::Method::PATCH, &path).json(&ops).header("If-Match", etag.clone())).await?;
     ensure(r.status == 200 || r.status == 204, format!("PATCH with If-Match: {etag} (current) to succeed"), || {
-        format!("{}: {}", r.label(), r.describe())
+        r.summary()
     })?;
     let r2 = ctx.get(&path).await?;
     expect_status(&r2, 200, "GET after the PATCH answers 200")?;

@@ -61,9 +61,7 @@ async fn patch_add_member(ctx: &Ctx) -> Step {
     let g = ctx.create_group("addm", json!({"members": [{"value": id_of(&a)}]})).await?;
     let path = group_path(&g);
     let r = ctx.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": id_of(&b)}]}])).await?;
-    ensure(r.status == 200 || r.status == 204, "PATCH add members to succeed (200 or 204)", || {
-        format!("{}: {}", r.label(), r.describe())
-    })?;
+    ensure(r.status == 200 || r.status == 204, "PATCH add members to succeed (200 or 204)", || r.summary())?;
     let got = fetch(ctx, &path).await?;
     let mut m = member_ids(&got);
     m.sort();
@@ -79,7 +77,7 @@ async fn patch_remove_member(ctx: &Ctx) -> Step {
     let path = group_path(&g);
     let r = ctx.patch(&path, json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", id_of(&a))}])).await?;
     ensure(r.status == 200 || r.status == 204, "PATCH remove members[value eq …] to succeed (200 or 204)", || {
-        format!("{}: {}", r.label(), r.describe())
+        r.summary()
     })?;
     let got = fetch(ctx, &path).await?;
     let m = member_ids(&got);

@@ -124,7 +124,7 @@ async fn apply(ctx: &Ctx, req: Request, read_back: &str) -> Step<Value> {
     let sent = format!("{} {} {}", req.method, req.path, req.body.as_deref().unwrap_or(""));
     let r = ctx.send(req).await?;
     if r.status != 200 && r.status != 204 {
-        return Err(fail(format!("{sent} to succeed (200 or 204)"), format!("{}: {}", r.label(), r.describe())));
+        return Err(fail(format!("{sent} to succeed (200 or 204)"), r.summary()));
     }
     fetch(ctx, read_back).await
 }

@@ -24,9 +24,6 @@ async fn me(ctx: &Ctx) -> Step {
             let v = json_body(&r)?;
             ensure(str_at(&v, "id").is_some(), "a resource with an id (200) for /Me", || r.describe())
         }
-        _ => Err(fail(
-            "GET /Me to answer 200 with a resource, or 501 when /Me is not supported",
-            format!("{}: {}", r.label(), r.describe()),
-        )),
+        _ => Err(fail("GET /Me to answer 200 with a resource, or 501 when /Me is not supported", r.summary())),
     }
 }

@@ -159,10 +159,7 @@ pub fn checks() -> Vec<Check> {
 pub(super) async fn apply(ctx: &Ctx, path: &str, ops: Value) -> Step<Value> {
     let r = ctx.patch(path, ops.clone()).await?;
     if r.status != 200 && r.status != 204 {
-        return Err(fail(
-            format!("PATCH {path} with {ops} to succeed (200 or 204)"),
-            format!("{}: {}", r.label(), r.describe()),
-        ));
+        return Err(fail(format!("PATCH {path} with {ops} to succeed (200 or 204)"), r.summary()));
     }
     fetch(ctx, path).await
 }
@@ -309,7 +306,7 @@ async fn atomic(ctx: &Ctx) -> Step {
     ]);
     let r = ctx.patch(&path, ops).await?;
     ensure(r.status >= 400, "the PATCH to fail (its second operation, remove without path, is invalid)", || {
-        format!("{}: {}", r.label(), r.describe())
+        r.summary()
     })?;
     let got = fetch(ctx, &path).await?;
     ensure(
@@ -341,6 +338,6 @@ async fn response(ctx: &Ctx) -> Step {
                 || r.describe(),
             )
         }
-        _ => Err(fail("200 with the resource or 204", format!("{}: {}", r.label(), r.describe()))),
+        _ => Err(fail("200 with the resource or 204", r.summary())),
     }
 }

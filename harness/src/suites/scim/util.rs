@@ -18,7 +18,7 @@ pub fn expect_error(r: &Response, status: u16, scim_type: Option<&str>, what: &s
         None => format!("{what}: HTTP {status}"),
     };
     if r.status != status {
-        return Err(fail(expected, format!("{}: {}", r.label(), r.describe())));
+        return Err(fail(expected, r.summary()));
     }
     if let Some(t) = scim_type {
         let got = r.json().and_then(|v| str_at(&v, "scimType").map(str::to_owned));
