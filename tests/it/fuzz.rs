@@ -8,6 +8,7 @@ use idconform_harness::Target;
 use idconform_harness::fuzz::{Divergence, FuzzOptions, Op, fuzz};
 use idconform_harness::report::Status;
 
+use crate::cli::idconform;
 use crate::faults::env;
 
 fn target(key: &str) -> Target {
@@ -82,15 +83,6 @@ async fn the_strict_server_agrees_with_the_strict_model() {
     if let Some(d) = &report.divergence {
         panic!("the strict server diverged at {}: expected {}; got {}\n{}", d.step, d.expected, d.actual, d.scenario);
     }
-}
-
-fn idconform(args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_idconform"))
-        .args(args)
-        .env_remove("IDCONFORM_SCIM_TOKEN")
-        .output()
-        .expect("the binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `idconform` binary.
 
 mod admin;
+mod cli;
 mod faults;
 mod features;
 mod fuzz;
