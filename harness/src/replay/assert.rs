@@ -120,7 +120,8 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn show(values: &[&Value]) -> String {
+/// The values a path named, for messages: `nothing`, one value, or a list.
+pub fn show(values: &[&Value]) -> String {
     match values {
         [] => "nothing".to_owned(),
         [one] => one.to_string(),
@@ -137,55 +138,99 @@ pub struct Mismatch {
     pub actual: String,
 }
 
+/// One test on the values a path names, its expected values already rendered: the tests of `scenarios/README.md`,
+/// shared by scenario assertions and the Gherkin response steps so both judge alike.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    /// Exactly one value, equal to this.
+    Equals(Value),
+    /// Exactly one string value, equal to this ignoring case.
+    EqualsCi(String),
+    /// Exactly these values, in any order.
+    EqualsSet(Vec<Value>),
+    /// Exactly these values, in this order.
+    EqualsList(Vec<Value>),
+    /// All of these among the values.
+    Contains(Vec<Value>),
+    /// None of these among the values.
+    Excludes(Vec<Value>),
+    /// This many values.
+    Count(usize),
+    /// Something (`true`) or nothing (`false`).
+    Present(bool),
+}
+
+impl Test {
+    /// Whether `got` passes, and the expectation phrased for a message about the path `p`.
+    fn judge(&self, got: &[&Value], p: &str) -> (bool, String) {
+        match self {
+            Test::Equals(want) => (got.len() == 1 && same(got[0], want), format!("{p} equals {want}")),
+            Test::EqualsCi(want) => (
+                got.len() == 1 && got[0].as_str().is_some_and(|g| g.eq_ignore_ascii_case(want)),
+                format!("{p} equals {want:?} ignoring case"),
+            ),
+            Test::EqualsSet(want) => {
+                // A multiset comparison: each expected value occurs as often among the values as it is expected.
+                let ok = got.len() == want.len()
+                    && want.iter().all(|w| {
+                        got.iter().filter(|g| same(g, w)).count() == want.iter().filter(|x| same(x, w)).count()
+                    });
+                (ok, format!("{p} is exactly {} (any order)", Value::Array(want.clone())))
+            }
+            Test::EqualsList(want) => (
+                got.len() == want.len() && got.iter().zip(want).all(|(g, w)| same(g, w)),
+                format!("{p} is exactly {} in this order", Value::Array(want.clone())),
+            ),
+            Test::Contains(want) => (
+                want.iter().all(|w| got.iter().any(|g| same(g, w))),
+                format!("{p} includes {}", Value::Array(want.clone())),
+            ),
+            Test::Excludes(want) => (
+                !want.iter().any(|w| got.iter().any(|g| same(g, w))),
+                format!("{p} includes none of {}", Value::Array(want.clone())),
+            ),
+            Test::Count(n) => (got.len() == *n, format!("{p} has {n} value(s)")),
+            Test::Present(true) => (!got.is_empty(), format!("{p} is present")),
+            Test::Present(false) => (got.is_empty(), format!("{p} is absent")),
+        }
+    }
+}
+
+/// Evaluates a test on the values `path` names in `body`; `None` when it holds.
+pub fn evaluate(body: &Value, path: &str, test: &Test) -> Option<Mismatch> {
+    let got = resolve(body, path);
+    let (ok, expected) = test.judge(&got, path);
+    (!ok).then(|| Mismatch { expected, actual: format!("{path} is {}", show(&got)) })
+}
+
+/// The test of an assertion with its expected values rendered; `Err(Missing)` when one names a variable without a
+/// value. `None` for an assertion without a test (validation refuses those).
+fn test_of(a: &Assertion, vars: &Vars) -> Result<Option<Test>, Missing> {
+    let all = |vs: &Vec<toml::Value>| vs.iter().map(|v| vars.render_value(v)).collect::<Result<Vec<_>, _>>();
+    Ok(Some(if let Some(v) = &a.equals {
+        Test::Equals(vars.render_value(v)?)
+    } else if let Some(s) = &a.equals_ci {
+        Test::EqualsCi(vars.render(s)?)
+    } else if let Some(vs) = &a.equals_set {
+        Test::EqualsSet(all(vs)?)
+    } else if let Some(vs) = &a.equals_list {
+        Test::EqualsList(all(vs)?)
+    } else if let Some(vs) = &a.contains {
+        Test::Contains(all(vs)?)
+    } else if let Some(vs) = &a.excludes {
+        Test::Excludes(all(vs)?)
+    } else if let Some(n) = a.count {
+        Test::Count(n)
+    } else if let Some(p) = a.present {
+        Test::Present(p)
+    } else {
+        return Ok(None);
+    }))
+}
+
 /// Evaluates an assertion; `Err(Missing)` when its expected value names a variable without a value.
 pub fn check(a: &Assertion, body: &Value, vars: &Vars) -> Result<Option<Mismatch>, Missing> {
-    let got = resolve(body, &a.path);
-    let p = &a.path;
-    let mismatch = |expected: String| Some(Mismatch { expected, actual: format!("{p} is {}", show(&got)) });
-    let render_all = |vs: &Vec<toml::Value>| vs.iter().map(|v| vars.render_value(v)).collect::<Result<Vec<_>, _>>();
-    if let Some(v) = &a.equals {
-        let want = vars.render_value(v)?;
-        return Ok((!(got.len() == 1 && same(got[0], &want)))
-            .then(|| mismatch(format!("{p} equals {want}")))
-            .flatten());
-    }
-    if let Some(s) = &a.equals_ci {
-        let want = vars.render(s)?;
-        let ok = got.len() == 1 && got[0].as_str().is_some_and(|g| g.eq_ignore_ascii_case(&want));
-        return Ok((!ok).then(|| mismatch(format!("{p} equals {want:?} ignoring case"))).flatten());
-    }
-    if let Some(vs) = &a.equals_set {
-        let want = render_all(vs)?;
-        let ok = got.len() == want.len()
-            && want
-                .iter()
-                .all(|w| got.iter().filter(|g| same(g, w)).count() == want.iter().filter(|x| same(x, w)).count());
-        return Ok((!ok).then(|| mismatch(format!("{p} is exactly {} (any order)", Value::Array(want)))).flatten());
-    }
-    if let Some(vs) = &a.equals_list {
-        let want = render_all(vs)?;
-        let ok = got.len() == want.len() && got.iter().zip(&want).all(|(g, w)| same(g, w));
-        return Ok((!ok).then(|| mismatch(format!("{p} is exactly {} in this order", Value::Array(want)))).flatten());
-    }
-    if let Some(vs) = &a.contains {
-        let want = render_all(vs)?;
-        let ok = want.iter().all(|w| got.iter().any(|g| same(g, w)));
-        return Ok((!ok).then(|| mismatch(format!("{p} includes {}", Value::Array(want)))).flatten());
-    }
-    if let Some(vs) = &a.excludes {
-        let want = render_all(vs)?;
-        let ok = !want.iter().any(|w| got.iter().any(|g| same(g, w)));
-        return Ok((!ok).then(|| mismatch(format!("{p} includes none of {}", Value::Array(want)))).flatten());
-    }
-    if let Some(n) = a.count {
-        return Ok((got.len() != n).then(|| mismatch(format!("{p} has {n} value(s)"))).flatten());
-    }
-    if let Some(present) = a.present {
-        let ok = got.is_empty() != present;
-        let what = if present { format!("{p} is present") } else { format!("{p} is absent") };
-        return Ok((!ok).then(|| mismatch(what)).flatten());
-    }
-    Ok(None)
+    Ok(test_of(a, vars)?.and_then(|t| evaluate(body, &a.path, &t)))
 }
 
 #[cfg(test)]

@@ -5,10 +5,10 @@ use cucumber::step::Context;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{StepDef, args, docstring, json_literal, show};
+use super::{StepDef, args, docstring, json_literal};
 use crate::features::world::{ScimWorld, StepResult, failure};
 use crate::http::{Request, SCIM_JSON};
-use crate::replay::assert::resolve;
+use crate::replay::assert::{Test, evaluate, resolve, show};
 
 /// The steps of this module.
 pub fn steps() -> Vec<StepDef> {
@@ -121,11 +121,7 @@ async fn send_typed(w: &mut ScimWorld, ctx: Context) -> StepResult {
 async fn status_is(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let want: u16 = args(&ctx)[0].parse().map_err(|_| failure("a three-digit status"))?;
     let r = w.last()?;
-    if r.status == want {
-        Ok(())
-    } else {
-        Err(failure(format!("expected HTTP {want}; got {}: {}", r.label(), r.describe())))
-    }
+    if r.status == want { Ok(()) } else { Err(failure(format!("expected HTTP {want}; got {}", r.summary()))) }
 }
 
 async fn status_one_of(w: &mut ScimWorld, ctx: Context) -> StepResult {
@@ -135,7 +131,7 @@ async fn status_one_of(w: &mut ScimWorld, ctx: Context) -> StepResult {
     if want.contains(&r.status) {
         Ok(())
     } else {
-        Err(failure(format!("expected one of HTTP {want:?}; got {}: {}", r.label(), r.describe())))
+        Err(failure(format!("expected one of HTTP {want:?}; got {}", r.summary())))
     }
 }
 
@@ -150,62 +146,45 @@ async fn header_contains(w: &mut ScimWorld, ctx: Context) -> StepResult {
     }
 }
 
-/// The values at a path of the last response, and the expected literal rendered and parsed.
-fn values_and_literal(
-    w: &ScimWorld,
-    ctx: &Context,
-) -> Result<(Vec<Value>, Value, String), crate::features::world::StepFailure> {
-    let a = args(ctx);
+/// Judges a test on the last response's body at `path` (the tests scenario files use, so both judge alike).
+pub(crate) fn judge_last(w: &ScimWorld, path: &str, test: Test) -> StepResult {
     let body = w.last_json()?;
-    let want = json_literal(&w.render(&a[1])?)?;
-    Ok((resolve(&body, &a[0]).into_iter().cloned().collect(), want, a[0].clone()))
+    match evaluate(&body, path, &test) {
+        None => Ok(()),
+        Some(m) => Err(failure(format!("expected {}; got {} ({})", m.expected, m.actual, w.last()?.label()))),
+    }
+}
+
+/// The path and the JSON literal of a body step, the literal rendered and parsed.
+fn path_and_literal(w: &ScimWorld, ctx: &Context) -> Result<(String, Value), crate::features::world::StepFailure> {
+    let a = args(ctx);
+    Ok((a[0].clone(), json_literal(&w.render(&a[1])?)?))
 }
 
 async fn body_is(w: &mut ScimWorld, ctx: Context) -> StepResult {
-    let (got, want, path) = values_and_literal(w, &ctx)?;
-    if got.len() == 1 && got[0] == want {
-        return Ok(());
-    }
-    Err(failure(format!("expected {path} to be {want}; it is {} ({})", show(&got), w.last()?.label())))
+    let (path, want) = path_and_literal(w, &ctx)?;
+    judge_last(w, &path, Test::Equals(want))
 }
 
 async fn body_contains(w: &mut ScimWorld, ctx: Context) -> StepResult {
-    let (got, want, path) = values_and_literal(w, &ctx)?;
-    if got.contains(&want) {
-        return Ok(());
-    }
-    Err(failure(format!("expected {path} to include {want}; it is {} ({})", show(&got), w.last()?.label())))
+    let (path, want) = path_and_literal(w, &ctx)?;
+    judge_last(w, &path, Test::Contains(vec![want]))
 }
 
 async fn body_excludes(w: &mut ScimWorld, ctx: Context) -> StepResult {
-    let (got, want, path) = values_and_literal(w, &ctx)?;
-    if !got.contains(&want) {
-        return Ok(());
-    }
-    Err(failure(format!("expected {path} not to include {want}; it is {} ({})", show(&got), w.last()?.label())))
+    let (path, want) = path_and_literal(w, &ctx)?;
+    judge_last(w, &path, Test::Excludes(vec![want]))
 }
 
 async fn body_count(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let a = args(&ctx);
     let n: usize = a[1].parse().map_err(|_| failure("a count"))?;
-    let body = w.last_json()?;
-    let got = resolve(&body, &a[0]);
-    if got.len() == n {
-        return Ok(());
-    }
-    let got: Vec<Value> = got.into_iter().cloned().collect();
-    Err(failure(format!("expected {} to have {n} value(s); it has {}: {}", a[0], got.len(), show(&got))))
+    judge_last(w, &a[0], Test::Count(n))
 }
 
 async fn body_presence(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let a = args(&ctx);
-    let body = w.last_json()?;
-    let got: Vec<Value> = resolve(&body, &a[0]).into_iter().cloned().collect();
-    match (a[1].as_str(), got.is_empty()) {
-        ("absent", true) | ("present", false) => Ok(()),
-        ("absent", false) => Err(failure(format!("expected {} to be absent; it is {}", a[0], show(&got)))),
-        _ => Err(failure(format!("expected {} to be present; it is absent ({})", a[0], w.last()?.label()))),
-    }
+    judge_last(w, &a[0], Test::Present(a[1] == "present"))
 }
 
 async fn remember_body(w: &mut ScimWorld, ctx: Context) -> StepResult {
@@ -214,10 +193,7 @@ async fn remember_body(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let value = match resolve(&body, &a[0]).as_slice() {
         [Value::String(s)] => s.clone(),
         [v] => v.to_string(),
-        other => {
-            let got: Vec<Value> = other.iter().map(|v| (*v).clone()).collect();
-            return Err(failure(format!("expected one value at {} to remember; found {}", a[0], show(&got))));
-        }
+        other => return Err(failure(format!("expected one value at {} to remember; found {}", a[0], show(other)))),
     };
     w.vars.set(&a[1], value);
     Ok(())

@@ -98,15 +98,6 @@ pub(crate) fn names(list: &str) -> Vec<String> {
     out
 }
 
-/// A list of JSON values for messages.
-pub(crate) fn show(values: &[Value]) -> String {
-    match values {
-        [] => "absent".to_owned(),
-        [one] => one.to_string(),
-        many => Value::Array(many.to_vec()).to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

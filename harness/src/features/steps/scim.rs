@@ -5,11 +5,12 @@ use cucumber::step::Context;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{StepDef, args, docstring, json_literal, names, show};
+use super::http::judge_last;
+use super::{StepDef, args, docstring, json_literal, names};
 use crate::features::world::{ScimWorld, StepFailure, StepResult, failure};
 use crate::http::{Request, Response, SCIM_JSON, encode};
 use crate::idp::{GROUP_URN, PATCH_URN, USER_URN};
-use crate::replay::assert::resolve;
+use crate::replay::assert::{Test, resolve};
 
 /// The steps of this module.
 pub fn steps() -> Vec<StepDef> {
@@ -251,16 +252,7 @@ async fn filter(w: &mut ScimWorld, ctx: Context) -> StepResult {
 
 async fn total(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let n: i64 = args(&ctx)[0].parse().map_err(|_| failure("a count"))?;
-    let body = w.last_json()?;
-    let got = body.get("totalResults").and_then(Value::as_i64);
-    if got == Some(n) {
-        Ok(())
-    } else {
-        Err(failure(format!(
-            "expected totalResults {n}; got {}",
-            show(&got.map(Value::from).into_iter().collect::<Vec<_>>())
-        )))
-    }
+    judge_last(w, "totalResults", Test::Equals(Value::from(n)))
 }
 
 /// The ids of the last ListResponse's resources, in order.
@@ -308,42 +300,30 @@ async fn fetch(w: &mut ScimWorld, name: &str) -> Result<(Value, Response), StepF
     let r = w.send(Request::new(Method::GET, path)).await?;
     match r.json().filter(|_| r.status == 200) {
         Some(v) => Ok((v, r)),
-        None => Err(failure(format!("expected to read {name:?} back; got {}: {}", r.label(), r.describe()))),
+        None => Err(failure(format!("expected to read {name:?} back; got {}", r.summary()))),
     }
+}
+
+/// Reads a named resource back and judges a test on it (the tests scenario files use).
+async fn judge_named(w: &mut ScimWorld, name: &str, path: &str, test: Test) -> StepResult {
+    fetch(w, name).await?;
+    judge_last(w, path, test).map_err(|e| failure(format!("{name:?}: {}", e.0)))
 }
 
 async fn has_value(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let a = args(&ctx);
     let want = json_literal(&w.render(&a[3])?)?;
-    let (body, r) = fetch(w, &a[1]).await?;
-    let got: Vec<Value> = resolve(&body, &a[2]).into_iter().cloned().collect();
-    if got.len() == 1 && got[0] == want {
-        return Ok(());
-    }
-    Err(failure(format!("expected {} of {:?} to be {want}; it is {} ({})", a[2], a[1], show(&got), r.label())))
+    judge_named(w, &a[1], &a[2], Test::Equals(want)).await
 }
 
 async fn has_no(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let a = args(&ctx);
-    let (body, r) = fetch(w, &a[1]).await?;
-    let got: Vec<Value> = resolve(&body, &a[2]).into_iter().cloned().collect();
-    if got.is_empty() {
-        Ok(())
-    } else {
-        Err(failure(format!("expected {:?} to have no {}; it is {} ({})", a[1], a[2], show(&got), r.label())))
-    }
+    judge_named(w, &a[1], &a[2], Test::Present(false)).await
 }
 
 async fn is_active(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let a = args(&ctx);
-    let want = Value::Bool(a[1] == "active");
-    let (body, r) = fetch(w, &a[0]).await?;
-    let got: Vec<Value> = resolve(&body, "active").into_iter().cloned().collect();
-    if got == [want.clone()] {
-        Ok(())
-    } else {
-        Err(failure(format!("expected active {want} for {:?}; it is {} ({})", a[0], show(&got), r.label())))
-    }
+    judge_named(w, &a[0], "active", Test::Equals(Value::Bool(a[1] == "active"))).await
 }
 
 async fn member_ids(w: &mut ScimWorld, group: &str) -> Result<Vec<String>, StepFailure> {
@@ -408,7 +388,7 @@ async fn gone(w: &mut ScimWorld, ctx: Context) -> StepResult {
     if r.status == 404 {
         Ok(())
     } else {
-        Err(failure(format!("expected {:?} to be gone (HTTP 404); got {}: {}", a[1], r.label(), r.describe())))
+        Err(failure(format!("expected {:?} to be gone (HTTP 404); got {}", a[1], r.summary())))
     }
 }
 
@@ -417,7 +397,7 @@ async fn succeeded(w: &mut ScimWorld, _ctx: Context) -> StepResult {
     if (200..300).contains(&r.status) {
         Ok(())
     } else {
-        Err(failure(format!("expected a 2xx status; got {}: {}", r.label(), r.describe())))
+        Err(failure(format!("expected a 2xx status; got {}", r.summary())))
     }
 }
 
@@ -432,7 +412,7 @@ fn refused_with(w: &ScimWorld, status: &str, scim_type: Option<&str>) -> StepRes
         return Ok(());
     }
     let what = scim_type.map_or_else(String::new, |t| format!(" and scimType {t:?}"));
-    Err(failure(format!("expected a SCIM Error with HTTP {want}{what}; got {}: {}", r.label(), r.describe())))
+    Err(failure(format!("expected a SCIM Error with HTTP {want}{what}; got {}", r.summary())))
 }
 
 async fn refused(w: &mut ScimWorld, ctx: Context) -> StepResult {
