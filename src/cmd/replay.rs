@@ -78,14 +78,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::common::finish(run_inner(args).await)
 }
 
-fn idp_filter(which: Which, mode: Option<EntraMode>) -> Result<Option<Idp>, Failure> {
-    match (which, mode) {
-        (Which::Entra, m) => Ok(m.map(Idp::Entra)),
-        (_, Some(_)) => Err(Failure::Usage("--mode applies to entra only".into())),
-        (Which::Okta, None) => Ok(Some(Idp::Okta)),
-        (Which::Generic, None) => Ok(Some(Idp::Generic)),
-        (Which::All, None) => Ok(None),
+/// Which scenario clients the command line asks for: `entra` without `--mode` means both Entra modes.
+fn idp_filter(which: Which, mode: Option<EntraMode>) -> Result<impl Fn(Idp) -> bool, Failure> {
+    if mode.is_some() && which != Which::Entra {
+        return Err(Failure::Usage("--mode applies to entra only".into()));
     }
+    Ok(move |idp: Idp| match (which, idp) {
+        (Which::All, _) | (Which::Okta, Idp::Okta) | (Which::Generic, Idp::Generic) => true,
+        (Which::Entra, Idp::Entra(m)) => mode.is_none_or(|want| want == m),
+        _ => false,
+    })
 }
 
 async fn run_inner(args: Args) -> Result<u8, Failure> {
@@ -98,13 +100,7 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         None => replay::builtin(),
     }
     .map_err(|e| Failure::Usage(e.to_string()))?;
-    let filter = idp_filter(args.idp, args.mode)?;
-    // `entra` without --mode means both Entra folders.
-    let selected: Vec<_> = if args.idp == Which::Entra && filter.is_none() {
-        replay::select(&all, None, &args.scenarios).into_iter().filter(|s| s.idp.name() == "entra").collect()
-    } else {
-        replay::select(&all, filter, &args.scenarios)
-    };
+    let selected = replay::select(&all, idp_filter(args.idp, args.mode)?, &args.scenarios);
     if selected.is_empty() {
         return Err(Failure::Usage("no scenario matches the selection".into()));
     }

@@ -1,7 +1,6 @@
 //! `idconform replay` as a user runs it, and the reference server's tolerance shown both ways: in its default mode
 //! every scenario passes (see `faults.rs`), in `--strict` mode every quirk step is refused with the RFC's error.
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use idconform_harness::Target;
@@ -9,6 +8,7 @@ use idconform_harness::report::Status;
 use idconform_server::ServerConfig;
 use idconform_server::scim::Leniency;
 
+use crate::cli::idconform;
 use crate::faults::{boot_server, in_background};
 
 static STRICT: OnceLock<(String, String)> = OnceLock::new();
@@ -27,7 +27,7 @@ pub(crate) fn strict_target() -> Target {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_mode_refuses_every_quirk_step_with_the_rfc_error() {
     let all = idconform_harness::replay::builtin().expect("the shipped scenarios parse");
-    let selected = idconform_harness::replay::select(&all, None, &[]);
+    let selected = idconform_harness::replay::select(&all, |_| true, &[]);
     let opts = idconform_harness::replay::ReplayOptions::default();
     let report = idconform_harness::replay::run(&strict_target(), &selected, &opts, &|_| {}).await.expect("reachable");
     let quirk = |r: &&idconform_harness::report::CheckResult| r.tags.iter().any(|t| t.starts_with("quirk:"));
@@ -54,16 +54,6 @@ async fn strict_mode_refuses_every_quirk_step_with_the_rfc_error() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-fn idconform(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_idconform"))
-        .args(args)
-        .env("IDCONFORM_LOG", "warn")
-        .output()
-        .expect("run idconform");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
 }
 
 #[test]

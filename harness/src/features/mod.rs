@@ -294,7 +294,9 @@ pub async fn run(
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<Report, FeaturesError> {
     let tags: Option<gherkin::tagexpr::TagOperation> = match &opts.tags {
-        Some(t) => Some(t.parse().map_err(|e: peg_error::Error| FeaturesError::Tags(t.clone(), e.to_string()))?),
+        Some(t) => Some(
+            t.parse::<gherkin::tagexpr::TagOperation>().map_err(|e| FeaturesError::Tags(t.clone(), e.to_string()))?,
+        ),
         None => None,
     };
     for p in paths {
@@ -307,6 +309,9 @@ pub async fn run(
     let client = crate::runner::connect(target, opts.timeout).await?;
     quiet_step_failures();
     let results = Arc::new(Mutex::new(Vec::new()));
+    // Every phrase is compiled once (a unit test proves each compiles) and accepted after any keyword.
+    let phrases: Vec<(regex::Regex, cucumber::Step<ScimWorld>)> =
+        steps::all().into_iter().filter_map(|s| regex::Regex::new(s.phrase).ok().map(|r| (r, s.run))).collect();
     for path in paths {
         let collector = Collector {
             target: target.clone(),
@@ -317,10 +322,9 @@ pub async fn run(
             done: 0,
         };
         let mut cuc = ScimWorld::cucumber().with_writer(collector.normalized()).fail_on_skipped();
-        for s in steps::all() {
-            let re = |p: &str| regex::Regex::new(p);
-            let (Ok(g), Ok(w), Ok(t)) = (re(s.phrase), re(s.phrase), re(s.phrase)) else { continue };
-            cuc = cuc.given(g, s.run).when(w, s.run).then(t, s.run);
+        for (re, run) in &phrases {
+            let run = *run;
+            cuc = cuc.given(re.clone(), run).when(re.clone(), run).then(re.clone(), run);
         }
         let before_client = client.clone();
         let tags = tags.clone();
@@ -341,14 +345,7 @@ pub async fn run(
             .await;
     }
     let results = std::mem::take(&mut *results.lock());
-    let profile = Profile::All;
-    Ok(Report::new(target, profile, started_at, clock.elapsed(), results))
-}
-
-/// The peg error type of gherkin's tag-expression parser.
-mod peg_error {
-    /// The error `TagOperation::from_str` returns.
-    pub type Error = <cucumber::gherkin::tagexpr::TagOperation as std::str::FromStr>::Err;
+    Ok(Report::new(target, Profile::All, started_at, clock.elapsed(), results))
 }
 
 #[cfg(test)]

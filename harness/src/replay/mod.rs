@@ -20,7 +20,7 @@ use crate::check::{Level, Outcome, fail, skip};
 use crate::http::{Client, Recorder, Request, Response, SCIM_JSON};
 use crate::idp::Idp;
 use crate::report::{CheckResult, Clause, Report};
-use crate::runner::{Profile, Progress, RunError, Verdict};
+use crate::runner::{Profile, Progress, RunError, Verdict, json_body};
 use crate::target::Target;
 use scenario::{Missing, Step, Vars};
 
@@ -39,15 +39,10 @@ impl Default for ReplayOptions {
     }
 }
 
-/// The scenarios of one client (and, for Entra, one mode when given), optionally only those named (`NAME` or
-/// `folder/NAME`), in file order.
-pub fn select<'a>(all: &'a [Scenario], idp: Option<Idp>, names: &[String]) -> Vec<&'a Scenario> {
+/// The scenarios whose client `wanted` accepts, optionally only those named (`NAME` or `folder/NAME`), in file order.
+pub fn select<'a>(all: &'a [Scenario], wanted: impl Fn(Idp) -> bool, names: &[String]) -> Vec<&'a Scenario> {
     all.iter()
-        .filter(|s| match idp {
-            None => true,
-            Some(Idp::Entra(m)) => s.idp == Idp::Entra(m),
-            Some(i) => s.idp == i,
-        })
+        .filter(|s| wanted(s.idp))
         .filter(|s| names.is_empty() || names.iter().any(|n| *n == s.name || *n == s.full_name()))
         .collect()
 }
@@ -181,17 +176,10 @@ async fn replay_one(
     // Cleanup is best effort and never judged: what a failed step left behind goes too.
     let scratch = Recorder::discarding();
     for c in &s.file.cleanup {
-        let (Ok(path), Ok(method)) = (vars.render(&c.path), Method::from_bytes(c.method.as_bytes())) else {
-            continue;
-        };
-        let mut req = Request::new(method, path).exact();
-        for (k, v) in &s.file.headers {
-            req = req.header(k, v.clone());
+        let Ok(method) = Method::from_bytes(c.method.as_bytes()) else { continue };
+        if let Ok(req) = request(s, &vars, method, &c.path, &BTreeMap::new(), c.body.as_deref()) {
+            let _ = client.send(req, &scratch).await;
         }
-        if let Some(Ok(body)) = c.body.as_deref().map(|b| vars.render(b)) {
-            req = req.raw(SCIM_JSON, body);
-        }
-        let _ = client.send(req, &scratch).await;
     }
     results
 }
@@ -225,17 +213,7 @@ pub(crate) async fn run_step(
 ) -> Result<(), StepError> {
     let method = Method::from_bytes(step.method.as_bytes())
         .map_err(|_| fail("a valid HTTP method", format!("{:?}", step.method)))?;
-    // The scenario's headers are the IdP's, sent as they are.
-    let mut req = Request::new(method, vars.render(&step.path)?).exact();
-    let mut has_type = false;
-    for (k, v) in s.file.headers.iter().chain(&step.headers) {
-        has_type |= k.eq_ignore_ascii_case("content-type");
-        req = req.header(k, vars.render(v)?);
-    }
-    if let Some(body) = &step.body {
-        let body = vars.render(body.trim_end_matches('\n'))?;
-        req = if has_type { Request { body: Some(body), ..req } } else { req.raw(SCIM_JSON, body) };
-    }
+    let req = request(s, vars, method, &step.path, &step.headers, step.body.as_deref())?;
     let resp = send(client, req, log).await?;
     let ok = match &step.status {
         Some(st) => st.accepts(resp.status),
@@ -243,10 +221,10 @@ pub(crate) async fn run_step(
     };
     if !ok {
         let want = step.status.as_ref().map_or_else(|| "a 2xx status".to_owned(), |s| s.describe());
-        return Err(fail(want, format!("{}: {}", resp.label(), resp.describe())).into());
+        return Err(fail(want, resp.summary()).into());
     }
     if !step.assert.is_empty() || !step.capture.is_empty() {
-        let body = resp.json().ok_or_else(|| fail("a JSON body", format!("{}: {}", resp.label(), resp.describe())))?;
+        let body = json_body(&resp)?;
         judge(&step.assert, &body, vars, &resp)?;
         for (name, from) in &step.capture {
             let value = match from.strip_prefix("header:") {
@@ -257,35 +235,48 @@ pub(crate) async fn run_step(
                     _ => None,
                 },
             };
-            let value = value.ok_or_else(|| {
-                fail(
-                    format!("a single value at {from} to capture as {name}"),
-                    format!("{}: {}", resp.label(), resp.describe()),
-                )
-            })?;
+            let value =
+                value.ok_or_else(|| fail(format!("a single value at {from} to capture as {name}"), resp.summary()))?;
             vars.set(name, value);
         }
     }
     if let Some(then) = &step.then {
-        let get = Request::new(Method::GET, vars.render(&then.path)?).exact();
-        let get = s.file.headers.iter().fold(get, |r, (k, v)| r.header(k, v.clone()));
+        let get = request(s, vars, Method::GET, &then.path, &BTreeMap::new(), None)?;
         let after = send(client, get, log).await?;
         let ok = then.status.as_ref().map_or(after.status == 200, |st| st.accepts(after.status));
         if !ok {
             let want = then.status.as_ref().map_or_else(|| "HTTP 200".to_owned(), |s| s.describe());
-            return Err(fail(
-                format!("the follow-up GET answers {want}"),
-                format!("{}: {}", after.label(), after.describe()),
-            )
-            .into());
+            return Err(fail(format!("the follow-up GET answers {want}"), after.summary()).into());
         }
         if !step.then_assert.is_empty() {
-            let body =
-                after.json().ok_or_else(|| fail("a JSON body", format!("{}: {}", after.label(), after.describe())))?;
+            let body = json_body(&after)?;
             judge(&step.then_assert, &body, vars, &after)?;
         }
     }
     Ok(())
+}
+
+/// A scenario's request: the path and the IdP's headers (the scenario's, then the step's) rendered and sent exactly
+/// as written, and the body byte for byte (`application/scim+json` unless a header names another type).
+fn request(
+    s: &Scenario,
+    vars: &Vars,
+    method: Method,
+    path: &str,
+    extra: &BTreeMap<String, String>,
+    body: Option<&str>,
+) -> Result<Request, Missing> {
+    let mut req = Request::new(method, vars.render(path)?).exact();
+    let mut has_type = false;
+    for (k, v) in s.file.headers.iter().chain(extra) {
+        has_type |= k.eq_ignore_ascii_case("content-type");
+        req = req.header(k, vars.render(v)?);
+    }
+    if let Some(body) = body {
+        let body = vars.render(body.trim_end_matches('\n'))?;
+        req = if has_type { Request { body: Some(body), ..req } } else { req.raw(SCIM_JSON, body) };
+    }
+    Ok(req)
 }
 
 async fn send(client: &Client, req: Request, log: &Recorder) -> Result<Response, StepError> {
