@@ -87,12 +87,11 @@ pub fn ensure(cond: bool, expected: impl Into<String>, actual: impl FnOnce() -> 
     if cond { Ok(()) } else { Err(fail(expected, actual())) }
 }
 
-/// The signature of a check body.
-pub type RunFn = for<'a> fn(&'a Ctx) -> BoxFuture<'a, Step>;
+/// The signature of a check body; `C` is the suite's context (the SCIM [`Ctx`] by default).
+pub type RunFn<C = Ctx> = for<'a> fn(&'a C) -> BoxFuture<'a, Step>;
 
-/// One conformance check.
-#[derive(Clone, Copy)]
-pub struct Check {
+/// One conformance check of a suite whose bodies take a `C`.
+pub struct Check<C: 'static = Ctx> {
     /// Stable id, `scim.<section>.<name>`; never renamed once published, reports and deviations refer to it.
     pub id: &'static str,
     /// One line saying what is verified.
@@ -104,16 +103,24 @@ pub struct Check {
     /// Tags for `--only` / `--skip` and profiles (the section name is always a tag too).
     pub tags: &'static [&'static str],
     /// The body.
-    pub run: RunFn,
+    pub run: RunFn<C>,
 }
 
-impl std::fmt::Debug for Check {
+impl<C> Clone for Check<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Check<C> {}
+
+impl<C> std::fmt::Debug for Check<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Check").field("id", &self.id).field("level", &self.level).finish_non_exhaustive()
     }
 }
 
-impl Check {
+impl<C> Check<C> {
     /// The section: the second segment of the id (`filter` in `scim.filter.eq`).
     pub fn section(&self) -> &'static str {
         self.id.split('.').nth(1).unwrap_or(self.id)

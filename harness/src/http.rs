@@ -247,7 +247,14 @@ impl Client {
         for (k, v) in &headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        let mut recorded_headers = headers.clone();
+        // Credentials a request carries itself (Basic client authentication, a session cookie) are redacted too.
+        let mut recorded_headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie");
+                (k.clone(), if secret { redacted_credential(v) } else { v.clone() })
+            })
+            .collect();
         if let Some(t) = token {
             builder = builder.bearer_auth(t);
             recorded_headers.push(("Authorization".into(), "Bearer [redacted]".into()));
@@ -268,7 +275,7 @@ impl Client {
                     method: method.clone(),
                     url: url.clone(),
                     request_headers: recorded_headers.clone(),
-                    request_body: req.body.as_deref().map(cut),
+                    request_body: req.body.as_deref().map(|b| cut(&redact_form(b))),
                     status,
                     response_headers: resp_headers.to_vec(),
                     response_body: body.filter(|b| !b.is_empty()).map(cut),
@@ -307,6 +314,34 @@ impl Client {
         record(Some(status), &resp_headers, Some(&body), None);
         Ok(Response { method, url, status, headers: resp_headers, body })
     }
+}
+
+/// `Basic [redacted]`: the scheme stays readable, the credential does not.
+fn redacted_credential(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, _)) if !scheme.contains('=') => format!("{scheme} [redacted]"),
+        _ => "[redacted]".into(),
+    }
+}
+
+/// Form fields whose values never reach a report.
+const SECRET_FIELDS: [&str; 3] = ["client_secret", "password", "csrf_token"];
+
+/// A form-urlencoded body with the values of [`SECRET_FIELDS`] redacted; other bodies unchanged.
+fn redact_form(body: &str) -> String {
+    let is_form = !body.is_empty()
+        && !body.trim_start().starts_with(['{', '[', '<'])
+        && body.split('&').any(|kv| SECRET_FIELDS.iter().any(|f| kv.starts_with(&format!("{f}="))));
+    if !is_form {
+        return body.to_owned();
+    }
+    body.split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if SECRET_FIELDS.contains(&k) => format!("{k}=[redacted]"),
+            _ => kv.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn elapsed_ms(started: Instant) -> u64 {

@@ -1,6 +1,6 @@
-//! idconform harness: conformance checks that drive any SCIM 2.0 service provider over HTTP, the runner that
-//! selects and executes them, mock Okta and Entra clients, scenario replay, initial-sync load, and the reports
-//! they produce.
+//! idconform harness: conformance checks that drive any SCIM 2.0 service provider and any OAuth 2.0 authorization
+//! server over HTTP, the runners that select and execute them, mock Okta and Entra SCIM clients, a mock OAuth
+//! client, scenario replay, initial-sync load, and the reports they produce.
 //!
 //! The harness never imports the reference server: a check that passes against the embedded server means the same
 //! against a third party.
@@ -11,6 +11,7 @@ pub mod fuzz;
 pub mod http;
 pub mod idp;
 pub mod model;
+pub mod oauth;
 pub mod replay;
 pub mod report;
 pub mod runner;

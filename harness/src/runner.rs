@@ -50,7 +50,7 @@ impl Profile {
 
     /// Whether the profile includes the check, and at which level. An IdP profile raises a SHOULD to MUST when the
     /// check is tagged `<profile>-must`: that IdP's client breaks without the behaviour, whatever the RFC's keyword.
-    pub fn level_of(self, check: &Check) -> Option<Level> {
+    pub fn level_of<C>(self, check: &Check<C>) -> Option<Level> {
         if self == Profile::All {
             return Some(check.level);
         }
@@ -136,7 +136,7 @@ pub enum Progress<'a> {
 }
 
 /// The checks selected by the options, with their effective level, in declaration order.
-pub fn select(checks: &[Check], opts: &Options) -> Vec<(Check, Level)> {
+pub fn select<C>(checks: &[Check<C>], opts: &Options) -> Vec<(Check<C>, Level)> {
     checks
         .iter()
         .filter(|c| opts.only.is_empty() || opts.only.iter().any(|s| c.matches(s)))
@@ -500,6 +500,18 @@ impl Verdict {
         started: Instant,
         target: &Target,
     ) -> CheckResult {
+        let deviation = target.deviation(&self.id).cloned();
+        self.into_result_with(outcome, exchanges, started, deviation.as_ref())
+    }
+
+    /// [`Verdict::into_result`] with the deviation already looked up.
+    pub fn into_result_with(
+        self,
+        outcome: Outcome,
+        exchanges: Vec<crate::http::Exchange>,
+        started: Instant,
+        deviation: Option<&crate::target::Deviation>,
+    ) -> CheckResult {
         let (status, message, expected, actual) = match &outcome {
             Outcome::Pass => (Status::Pass, "passed".to_owned(), None, None),
             Outcome::Fail { expected, actual } => {
@@ -508,7 +520,7 @@ impl Verdict {
             }
             Outcome::Skip { reason } => (Status::Skip, reason.clone(), None, None),
         };
-        let deviation = target.deviation(&self.id).map(|d| DeviationNote {
+        let deviation = deviation.map(|d| DeviationNote {
             reason: d.reason.clone(),
             still_fails: matches!(status, Status::Fail | Status::Warn),
         });

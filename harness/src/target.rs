@@ -78,13 +78,33 @@ pub enum TargetError {
     /// Both `other_token` and `other_token_env` were given.
     #[error("give either other_token or other_token_env, not both")]
     TwoOtherTokens,
+    /// The file has no section for the protocol the command tests.
+    #[error("target file {path} has no [{section}] section")]
+    NoSection {
+        /// The file.
+        path: String,
+        /// The missing section (`scim`, `oauth`).
+        section: &'static str,
+    },
+    /// A value in the file is not usable.
+    #[error("invalid target file {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     name: Option<String>,
-    scim: ScimSection,
+    scim: Option<ScimSection>,
+    // The other protocols' sections are read by their own loaders (`oauth::OAuthTarget`); one file describes a
+    // whole system.
+    oauth: Option<toml::Value>,
+    saml: Option<toml::Value>,
     #[serde(default)]
     deviations: Vec<Deviation>,
 }
@@ -118,19 +138,21 @@ impl Target {
     pub fn from_toml(text: &str, origin: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, TargetError> {
         let file: File =
             toml::from_str(text).map_err(|e| TargetError::Parse { path: origin.to_owned(), message: e.to_string() })?;
-        let token = match (file.scim.token, file.scim.token_env) {
+        let _ = (&file.oauth, &file.saml);
+        let scim = file.scim.ok_or_else(|| TargetError::NoSection { path: origin.to_owned(), section: "scim" })?;
+        let token = match (scim.token, scim.token_env) {
             (Some(_), Some(_)) => return Err(TargetError::TwoTokens),
             (Some(t), None) => Some(t),
             (None, Some(var)) => Some(env(&var).ok_or(TargetError::MissingEnv(var))?),
             (None, None) => None,
         };
-        let other_token = match (file.scim.other_token, file.scim.other_token_env) {
+        let other_token = match (scim.other_token, scim.other_token_env) {
             (Some(_), Some(_)) => return Err(TargetError::TwoOtherTokens),
             (Some(t), None) => Some(t),
             (None, Some(var)) => Some(env(&var).ok_or(TargetError::MissingOtherEnv(var))?),
             (None, None) => None,
         };
-        let scim_url = check_url(&file.scim.url)?;
+        let scim_url = check_url(&scim.url)?;
         Ok(Target {
             name: file.name.unwrap_or_else(|| scim_url.clone()),
             scim_url,
@@ -146,7 +168,8 @@ impl Target {
     }
 }
 
-fn check_url(url: &str) -> Result<String, TargetError> {
+/// An http(s) URL without a trailing slash.
+pub(crate) fn check_url(url: &str) -> Result<String, TargetError> {
     let u = url.trim().trim_end_matches('/');
     let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
     match rest {

@@ -1,6 +1,7 @@
 //! `idconform check`: run conformance checks against a target and report.
 //!
-//! `idconform check` with no arguments runs every suite against the embedded reference server. Exit codes: 0 every
+//! `idconform check` with no arguments runs every suite (SCIM, then OAuth) against the embedded reference server,
+//! in one report. Exit codes: 0 every
 //! MUST passed, 1 a MUST failed, 2 usage or configuration error, 3 target unreachable.
 
 use std::process::ExitCode;
@@ -8,14 +9,15 @@ use std::time::Duration;
 
 use idconform_harness::report::console;
 use idconform_harness::runner::Progress;
-use idconform_harness::{Options, Profile, RunError};
+use idconform_harness::runner::select;
+use idconform_harness::{Options, Profile, Report, RunError};
 
-use super::common::{EXIT_MUST_FAILED, Failure, Live, ReportArgs, TargetArgs, say};
+use super::common::{EXIT_MUST_FAILED, Failure, Live, ReportArgs, TargetArgs, Targets, say};
 
 /// Options of `idconform check`. These names are a stable interface for scripts and CI.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Suite to run: `scim`, or `all` (default).
+    /// Suite to run: `scim`, `oauth`, or `all` (default: every protocol the target describes).
     #[arg(value_name = "SUITE", default_value = "all")]
     suite: String,
     #[command(flatten)]
@@ -50,10 +52,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn run_inner(args: Args) -> Result<u8, Failure> {
     args.reports.validate()?;
-    let checks = match args.suite.as_str() {
-        "all" => idconform_harness::suites::all(),
-        s => idconform_harness::suites::suite(s)
-            .ok_or_else(|| Failure::Usage(format!("unknown suite {s:?} (expected scim or all)")))?,
+    let (want_scim, want_oauth) = match args.suite.as_str() {
+        "all" => (true, true),
+        "scim" => (true, false),
+        "oauth" => (false, true),
+        s => return Err(Failure::Usage(format!("unknown suite {s:?} (expected scim, oauth or all)"))),
     };
     let opts = Options {
         profile: args.profile,
@@ -62,25 +65,59 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         concurrency: args.concurrency.max(1),
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let selected = idconform_harness::runner::select(&checks, &opts);
-    if selected.is_empty() {
+    let scim_checks = if want_scim { idconform_harness::suites::scim::checks() } else { Vec::new() };
+    let oauth_checks = if want_oauth { idconform_harness::suites::oauth::checks() } else { Vec::new() };
+    let scim_selected = select(&scim_checks, &opts);
+    let oauth_selected = select(&oauth_checks, &opts);
+    if scim_selected.is_empty() && oauth_selected.is_empty() {
         return Err(Failure::Usage("no check matches the --profile/--only/--skip selection".into()));
     }
     if args.list {
-        for (c, level) in &selected {
-            say(&format!("{:<44} {:<6} {} — {}", c.id, level.as_str(), c.spec.citation(), c.title));
+        let scim = scim_selected.iter().map(|(c, l)| (c.id, *l, c.spec.citation(), c.title));
+        let oauth = oauth_selected.iter().map(|(c, l)| (c.id, *l, c.spec.citation(), c.title));
+        for (id, level, citation, title) in scim.chain(oauth) {
+            say(&format!("{id:<44} {:<6} {citation} — {title}", level.as_str()));
         }
         return Ok(0);
     }
 
-    let target = args.target.resolve()?;
+    let targets = match args.suite.as_str() {
+        "scim" => Targets { scim: Some(args.target.resolve()?), oauth: None },
+        "oauth" => Targets { scim: None, oauth: Some(args.target.resolve_oauth()?) },
+        _ => args.target.resolve_all()?,
+    };
     let live = Live::new(&args.reports);
-    live.line(&format!("idconform check — {} ({}), profile {}", target.name, target.scim_url, opts.profile.as_str()));
-    let progress = |p: Progress<'_>| live.progress(p, "checks");
-    let report = match idconform_harness::run(&target, &checks, &opts, &progress).await {
-        Ok(r) => r,
-        Err(RunError::Unreachable(m)) => return Err(Failure::Unreachable(m)),
-        Err(RunError::Config(m)) => return Err(Failure::Usage(m)),
+    let unreachable = |e: RunError| match e {
+        RunError::Unreachable(m) => Failure::Unreachable(m),
+        RunError::Config(m) => Failure::Usage(m),
+    };
+    let mut report: Option<Report> = None;
+    if let Some(target) = targets.scim.as_ref().filter(|_| !scim_selected.is_empty()) {
+        live.line(&format!(
+            "idconform check scim — {} ({}), profile {}",
+            target.name,
+            target.scim_url,
+            opts.profile.as_str()
+        ));
+        let progress = |p: Progress<'_>| live.progress(p, "SCIM checks");
+        report = Some(idconform_harness::run(target, &scim_checks, &opts, &progress).await.map_err(unreachable)?);
+    }
+    if let Some(target) = targets.oauth.filter(|_| !oauth_selected.is_empty()) {
+        live.line(&format!(
+            "idconform check oauth — {} ({}), profile {}",
+            target.name,
+            target.issuer,
+            opts.profile.as_str()
+        ));
+        let progress = |p: Progress<'_>| live.progress(p, "OAuth checks");
+        let r = idconform_harness::oauth::run(target, &oauth_checks, &opts, &progress).await.map_err(unreachable)?;
+        report = Some(match report {
+            Some(scim) => scim.merge(r),
+            None => r,
+        });
+    }
+    let Some(report) = report else {
+        return Err(Failure::Usage("the target describes none of the selected suites' protocols".into()));
     };
     live.line(&console::render(&report, false));
     args.reports.write(&report)?;

@@ -4,8 +4,10 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use idconform_harness::oauth::OAuthTarget;
 use idconform_harness::report::{Status, console};
 use idconform_harness::runner::Progress;
+use idconform_harness::target::TargetError;
 use idconform_harness::{Format, Report, Target};
 
 use super::embedded;
@@ -41,7 +43,8 @@ impl Failure {
 /// The target options: a target file, a URL and token, or (neither) the embedded reference server.
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// Target file (TOML: SCIM base URL, token or token_env, deviations); see harness/examples/target.toml.
+    /// Target file (TOML: [scim] base URL and token, [oauth] issuer, clients and log-in, deviations); see
+    /// harness/examples/target.toml.
     #[arg(long, conflicts_with_all = ["scim_url", "token", "other_token"])]
     pub target: Option<PathBuf>,
     /// SCIM base URL of an external server, e.g. https://idp.example.com/scim/v2.
@@ -59,25 +62,65 @@ pub struct TargetArgs {
     pub strict: bool,
 }
 
+/// The protocols of one system under test: its SCIM service and its OAuth authorization server, each when known.
+#[derive(Debug)]
+pub struct Targets {
+    /// The SCIM service.
+    pub scim: Option<Target>,
+    /// The OAuth authorization server.
+    pub oauth: Option<OAuthTarget>,
+}
+
 impl TargetArgs {
-    /// The target; with neither a file nor a URL, the embedded reference server is started (in `--strict` mode
+    /// The SCIM target; with neither a file nor a URL, the embedded reference server is started (in `--strict` mode
     /// when asked) and lives as long as the process.
     pub fn resolve(&self) -> Result<Target, Failure> {
+        self.resolve_all()?.scim.ok_or_else(|| Failure::Usage("the target file has no [scim] section".into()))
+    }
+
+    /// The OAuth target: the `[oauth]` section of the target file, or the embedded reference server.
+    pub fn resolve_oauth(&self) -> Result<OAuthTarget, Failure> {
+        if self.scim_url.is_some() {
+            return Err(Failure::Usage(
+                "an OAuth target is described by a target file (--target, with an [oauth] section)".into(),
+            ));
+        }
+        self.resolve_all()?.oauth.ok_or_else(|| Failure::Usage("the target file has no [oauth] section".into()))
+    }
+
+    /// Every protocol the arguments describe: a target file's sections, a SCIM URL, or the whole embedded server.
+    pub fn resolve_all(&self) -> Result<Targets, Failure> {
         let strict = self.strict;
         if let Some(path) = &self.target {
-            return Target::load(path).map_err(|e| Failure::Usage(e.to_string()));
+            let usage = |e: TargetError| Failure::Usage(e.to_string());
+            let scim = match Target::load(path) {
+                Ok(t) => Some(t),
+                Err(TargetError::NoSection { .. }) => None,
+                Err(e) => return Err(usage(e)),
+            };
+            let oauth = match OAuthTarget::load(path) {
+                Ok(t) => Some(t),
+                Err(TargetError::NoSection { .. }) => None,
+                Err(e) => return Err(usage(e)),
+            };
+            if scim.is_none() && oauth.is_none() {
+                return Err(Failure::Usage(format!("{} has neither a [scim] nor an [oauth] section", path.display())));
+            }
+            return Ok(Targets { scim, oauth });
         }
         if let Some(url) = &self.scim_url {
             let mut t = Target::new(url, self.token.clone()).map_err(|e| Failure::Usage(e.to_string()))?;
             t.other_token = self.other_token.clone();
-            return Ok(t);
+            return Ok(Targets { scim: Some(t), oauth: None });
         }
         let server = embedded::start(":memory:", strict, 2)
             .map_err(|e| Failure::Unreachable(format!("cannot start the embedded server: {e:#}")))?;
         let mut t = Target::new(&server.scim_url, Some(server.token)).map_err(|e| Failure::Usage(e.to_string()))?;
         t.name = if strict { "embedded reference server (--strict)" } else { "embedded reference server" }.into();
         t.other_token = Some(server.other_token);
-        Ok(t)
+        let mut oauth = server.oauth;
+        oauth.name.clone_from(&t.name);
+        Ok(Targets { scim: Some(t), oauth: Some(oauth) })
     }
 }
 

@@ -4,9 +4,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use idconform_harness::oauth::jwt::generate_es256;
+use idconform_harness::oauth::{AuthMethod, Expectations, JwtBearer, Login, OAuthClientCreds, OAuthTarget};
 use idconform_server::ServerConfig;
-use idconform_server::clock::SystemClock;
+use idconform_server::admin::Credentials;
+use idconform_server::admin::seed::SeedConfig;
+use idconform_server::clock::OffsetClock;
 use idconform_server::scim::Leniency;
+use serde_json::json;
 
 /// A running embedded server.
 #[derive(Debug)]
@@ -17,10 +22,94 @@ pub struct Embedded {
     pub token: String,
     /// Bearer token of a second directory, in another workspace (tenant), for the tenant-isolation check.
     pub other_token: String,
+    /// The OAuth authorization server, with the apps and the user registered for this run.
+    pub oauth: OAuthTarget,
+}
+
+/// The workspace, user and apps the OAuth checks use.
+const OAUTH_WORKSPACE: &str = "embedded-oauth";
+const OAUTH_USER: &str = "owner@oauth.idconform.test";
+const REDIRECT_URI: &str = "https://client.idconform.test/callback";
+const JWT_KID: &str = "embedded-harness-key";
+
+/// Registers what the OAuth suite needs in a fresh server: a workspace with an owner who logs in with a random
+/// password, two confidential apps (PKCE optional for them, so the downgrade checks reach the token endpoint), a
+/// public app (PKCE required) and an RFC 7523 key. The result describes them as a target file would.
+async fn oauth_setup(
+    state: &idconform_server::http::AppState,
+    origin: &str,
+    clock: OffsetClock,
+) -> anyhow::Result<OAuthTarget> {
+    let password = idconform_harness::oauth::client::random_token();
+    let seed = SeedConfig::from_toml(&format!(
+        "[[workspace]]\nid = \"{OAUTH_WORKSPACE}\"\nname = \"Embedded OAuth\"\nplan = \"enterprise\"\n\
+         [[workspace.member]]\nemail = \"{OAUTH_USER}\"\nrole = \"owner\"\npassword_env = \"PASSWORD\"\n"
+    ))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state
+        .admin
+        .seed(&seed, |k| (k == "PASSWORD").then(|| password.clone()))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jwt =
+        state.admin.issue_admin_token(OAUTH_WORKSPACE, OAUTH_USER, 600).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner = state
+        .admin
+        .authenticate(&Credentials { bearer: Some(jwt), ..Credentials::default() }, true)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (key_pem, jwk) = generate_es256(JWT_KID)?;
+    let mut apps = Vec::new();
+    for body in [
+        json!({"name": "harness", "redirect_uris": [REDIRECT_URI], "allowed_scopes": ["user.read", "users.read"],
+               "pkce": "optional", "jwks": {"keys": [jwk]}}),
+        json!({"name": "harness-second", "redirect_uris": [REDIRECT_URI], "allowed_scopes": ["user.read", "users.read"],
+               "pkce": "optional"}),
+        json!({"name": "harness-public", "client_type": "public", "redirect_uris": [REDIRECT_URI],
+               "allowed_scopes": ["user.read"], "pkce": "required"}),
+    ] {
+        let app = state.oauth.create_app(&owner, &body).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        apps.push(OAuthClientCreds {
+            auth: if app.client_secret.is_some() { AuthMethod::ClientSecretBasic } else { AuthMethod::None },
+            id: app.app.id,
+            secret: app.client_secret,
+        });
+    }
+    let [client, second, public]: [OAuthClientCreds; 3] =
+        apps.try_into().map_err(|_| anyhow::anyhow!("three apps were registered"))?;
+    Ok(OAuthTarget {
+        name: "embedded reference server".into(),
+        issuer: origin.to_owned(),
+        metadata_url: None,
+        redirect_uri: REDIRECT_URI.into(),
+        scope: "user.read".into(),
+        limited_scope: Some("users.read".into()),
+        jwt_bearer: Some(JwtBearer {
+            client: client.clone(),
+            key_pem,
+            alg: "ES256".into(),
+            kid: Some(JWT_KID.into()),
+            subject: OAUTH_USER.into(),
+            audience: None,
+        }),
+        client,
+        second_client: Some(second),
+        public_client: Some(public),
+        login: Login::Form {
+            fields: vec![("email".into(), OAUTH_USER.into()), ("password".into(), password)],
+            approve: Some(("decision".into(), "allow".into())),
+        },
+        resource: Some(origin.to_owned()),
+        expect: Expectations::default(),
+        code_lifetime: None,
+        time_travel: Some(std::sync::Arc::new(move |by| clock.advance(by))),
+        deviations: Vec::new(),
+    })
 }
 
 /// Starts the reference server in this process on a runtime of its own (`workers` threads), with a fresh SCIM
-/// directory (and a second one in another workspace, whose token is `other_token`). `db` is `:memory:` or a file.
+/// directory (and a second one in another workspace, whose token is `other_token`) and the OAuth apps of
+/// [`oauth_setup`]. `db` is `:memory:` or a file. The server's clock is the wall clock until the OAuth target's
+/// time travel moves it forward.
 pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded> {
     let (tx, rx) = std::sync::mpsc::channel::<anyhow::Result<Embedded>>();
     let db = db.to_owned();
@@ -40,16 +129,18 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
         rt.block_on(async move {
             let started = async {
                 let config = ServerConfig { leniency: Leniency { strict }, ..ServerConfig::default() };
-                let state = idconform_server::build_state(config, &db, Arc::new(SystemClock))
+                let clock = OffsetClock::new();
+                let state = idconform_server::build_state(config, &db, Arc::new(clock.clone()))
                     .with_context(|| format!("opening database {db}"))?;
                 let (_, token) = state.scim.create_directory("embedded", "embedded").await?;
                 let (_, other_token) = state.scim.create_directory("embedded-other", "other").await?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let origin = format!("http://{}", listener.local_addr()?);
+                let oauth = oauth_setup(&state, &origin, clock).await.context("registering the OAuth apps")?;
                 Ok::<_, anyhow::Error>((
                     state,
                     listener,
-                    Embedded { scim_url: format!("{origin}/scim/v2"), token, other_token },
+                    Embedded { scim_url: format!("{origin}/scim/v2"), token, other_token, oauth },
                 ))
             };
             match started.await {

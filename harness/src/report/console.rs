@@ -36,7 +36,7 @@ fn one_line(s: &str, max: usize) -> String {
 /// The final report. `verbose` adds the recorded exchanges of failures.
 pub fn render(report: &Report, verbose: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\nidconform {} — {} ({})", report.version, report.target, report.scim_url);
+    let _ = writeln!(out, "\nidconform {} — {} ({})", report.version, report.target, report.url);
     let _ = writeln!(out, "profile: {}\n", report.profile.as_str());
     for (section, results) in report.sections() {
         let _ = writeln!(out, "{section}");

@@ -32,7 +32,7 @@ pub fn render(report: &Report) -> String {
         "<h1>idconform {} — {}: {verdict}</h1>\n<p>{} · profile <b>{}</b> · started {} · {} ms</p>",
         escape(report.version),
         escape(&report.target),
-        escape(&report.scim_url),
+        escape(&report.url),
         escape(report.profile.as_str()),
         escape(&report.started_at),
         report.duration_ms

@@ -7,7 +7,7 @@
 //!   "tool": "idconform",
 //!   "version": "0.1.0",
 //!   "target": "Example SCIM service",          // the target's name (the URL when none was given)
-//!   "scim_url": "https://scim.example.com/scim/v2",
+//!   "url": "https://scim.example.com/scim/v2",
 //!   "profile": "all",                            // all | rfc | interop | okta | entra
 //!   "started_at": "2025-01-01T12:00:00Z",        // RFC 3339, UTC
 //!   "duration_ms": 1234,

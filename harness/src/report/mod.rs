@@ -167,8 +167,9 @@ pub struct Report {
     pub version: &'static str,
     /// Target name.
     pub target: String,
-    /// SCIM base URL.
-    pub scim_url: String,
+    /// The URL the target was reached at: its SCIM base URL, or its OAuth issuer (several, comma-separated, when a
+    /// run covered several protocols).
+    pub url: String,
     /// Profile.
     pub profile: Profile,
     /// Start time, RFC 3339 UTC.
@@ -190,6 +191,18 @@ impl Report {
         duration: Duration,
         results: Vec<CheckResult>,
     ) -> Self {
+        Self::for_target(&target.name, &target.scim_url, profile, started_at, duration, results)
+    }
+
+    /// Assembles a report for a target named `name` and reached at `url`.
+    pub fn for_target(
+        name: &str,
+        url: &str,
+        profile: Profile,
+        started_at: chrono::DateTime<chrono::Utc>,
+        duration: Duration,
+        results: Vec<CheckResult>,
+    ) -> Self {
         let mut all = Counts::default();
         let mut by_level: BTreeMap<&'static str, Counts> = BTreeMap::new();
         for r in &results {
@@ -201,8 +214,8 @@ impl Report {
         Report {
             tool: "idconform",
             version: env!("CARGO_PKG_VERSION"),
-            target: target.name.clone(),
-            scim_url: target.scim_url.clone(),
+            target: name.to_owned(),
+            url: url.to_owned(),
             profile,
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
@@ -218,6 +231,18 @@ impl Report {
             },
             results,
         }
+    }
+
+    /// One report of two runs against the same system (the SCIM and the OAuth suites of `check all`).
+    pub fn merge(self, other: Report) -> Report {
+        let started_at = chrono::DateTime::parse_from_rfc3339(&self.started_at)
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|_| chrono::Utc::now());
+        let url = if self.url == other.url { self.url } else { format!("{}, {}", self.url, other.url) };
+        let mut results = self.results;
+        results.extend(other.results);
+        let duration = Duration::from_millis(self.duration_ms.saturating_add(other.duration_ms));
+        Report::for_target(&self.target, &url, self.profile, started_at, duration, results)
     }
 
     /// 0 when every MUST passed (or failed with a declared deviation), 1 otherwise.

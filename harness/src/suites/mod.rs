@@ -1,5 +1,7 @@
-//! The check suites, one module per protocol.
+//! The check suites, one module per protocol. The SCIM checks run in a [`crate::runner::Ctx`], the OAuth checks in
+//! an [`crate::oauth::OCtx`]; `all` and `suite` list the SCIM suite, whose checks share a context type.
 
+pub mod oauth;
 pub mod scim;
 
 use crate::check::Check;
