@@ -28,14 +28,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the reference server (SCIM 2.0 service provider).
+    /// Run the reference server (SCIM 2.0 service provider, OAuth 2.0 authorization server).
     Serve(cmd::serve::Args),
     /// Print an admin bearer JWT for the management API, signed with the server's key.
     AdminToken(cmd::admin::Args),
     /// Load users into a SCIM server and measure throughput and latency per operation.
     Bench(cmd::bench::Args),
-    /// Run conformance checks against a SCIM server (the embedded reference server when no target is given).
+    /// Run conformance checks against a SCIM server and an OAuth 2.0 authorization server (the embedded reference
+    /// server when no target is given).
     Check(cmd::check::Args),
+    /// Drive an OAuth 2.0 authorization server as a client: `oauth flow` runs a whole session step by step.
+    Oauth(cmd::oauth::Args),
     /// Replay Okta or Entra provisioning cycles against a SCIM server, or simulate their initial sync (--users).
     Replay(cmd::replay::Args),
     /// Run Gherkin scenarios (features/) against a SCIM server.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
             Command::AdminToken(args) => cmd::admin::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
+            Command::Oauth(args) => cmd::oauth::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
             Command::Features(args) => cmd::features::run(args).await,
             Command::Fuzz(args) => cmd::fuzz::run(args).await,

@@ -277,7 +277,14 @@ impl Client {
                     request_headers: recorded_headers.clone(),
                     request_body: req.body.as_deref().map(|b| cut(&redact_form(b))),
                     status,
-                    response_headers: resp_headers.to_vec(),
+                    response_headers: resp_headers
+                        .iter()
+                        .map(|(k, v)| {
+                            let v =
+                                if k.eq_ignore_ascii_case("set-cookie") { redacted_set_cookie(v) } else { v.clone() };
+                            (k.clone(), v)
+                        })
+                        .collect(),
                     response_body: body.filter(|b| !b.is_empty()).map(cut),
                     error: error.map(str::to_owned),
                     duration_ms: elapsed_ms(started),
@@ -322,6 +329,13 @@ fn redacted_credential(value: &str) -> String {
         Some((scheme, _)) if !scheme.contains('=') => format!("{scheme} [redacted]"),
         _ => "[redacted]".into(),
     }
+}
+
+/// `name=[redacted]; Path=/; HttpOnly`: a session cookie's value never reaches a report, its attributes do.
+fn redacted_set_cookie(value: &str) -> String {
+    let (pair, attrs) = value.split_once(';').unwrap_or((value, ""));
+    let name = pair.split('=').next().unwrap_or_default();
+    if attrs.is_empty() { format!("{name}=[redacted]") } else { format!("{name}=[redacted];{attrs}") }
 }
 
 /// Form fields whose values never reach a report.

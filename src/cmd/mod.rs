@@ -7,6 +7,7 @@ pub mod common;
 pub mod embedded;
 pub mod features;
 pub mod fuzz;
+pub mod oauth;
 pub mod replay;
 pub mod serve;
 

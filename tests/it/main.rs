@@ -5,5 +5,6 @@ mod cli;
 mod faults;
 mod features;
 mod fuzz;
+mod oauth;
 mod replay;
 mod serve;

@@ -1,7 +1,8 @@
 //! Integration tests of the harness against deliberately broken SCIM targets built with wiremock: each proves that a
 //! specific check fails, with a message that says why. Plus the report formats: the JSON report has the documented
-//! shape and the JUnit XML is well-formed with one testcase per check.
+//! shape and the JUnit XML is well-formed with one testcase per check. `oauth.rs` does the same for the OAuth suite.
 
+mod oauth;
 mod reports;
 
 use idconform_harness::report::{Report, Status};
