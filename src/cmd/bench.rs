@@ -1,7 +1,8 @@
 //! `idconform bench`: load N users into a SCIM server and drive it with concurrent keep-alive connections, printing
 //! requests per second and p50/p99 latency per scenario. The load generator shares the machine with the server, so it
 //! works like wrk: requests are serialised once, written as bytes on keep-alive connections, and responses are
-//! parsed only as far as status and length; it runs on a runtime of its own beside the server's.
+//! parsed only as far as status and length; it runs on a runtime of its own beside the server's. `--oauth` measures
+//! the OAuth endpoints instead (`bench_oauth.rs`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +47,13 @@ pub struct Args {
     /// Threads of the load generator (it shares the machine with the server, so keep it small).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+    /// Benchmark the OAuth endpoints instead (metadata as the baseline, code exchange, refresh, userinfo) on the
+    /// embedded reference server; --only picks among them.
+    #[arg(long, conflicts_with_all = ["scim_url", "users"])]
+    oauth: bool,
+    /// With --oauth: authorization codes prepared for the code-exchange scenario (it ends when they are spent).
+    #[arg(long, default_value_t = 20_000, requires = "oauth")]
+    codes: usize,
 }
 
 /// The reference server as users run it: `idconform serve` in a process of its own (this same executable), so the
@@ -371,6 +379,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn drive(args: Args) -> anyhow::Result<ExitCode> {
+    if args.oauth {
+        let ok = super::bench_oauth::drive(
+            &args.only,
+            args.connections.clamp(1, 256),
+            Duration::from_secs(args.duration),
+            args.codes,
+        )
+        .await?;
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     let (url, token, _server) = match (&args.scim_url, &args.token) {
         (Some(u), Some(t)) => (u.clone(), t.clone(), None),
         _ => {

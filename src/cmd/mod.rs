@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_oauth;
 pub mod check;
 pub mod common;
 pub mod embedded;
