@@ -1,6 +1,7 @@
 //! `SamlError`, the one error enum of the SAML service provider: one variant per guard of the assertion consumer
-//! service, so a test or a log line says which guard refused a Response. Messages never echo signed or unsigned
-//! input at length: identifiers and URLs only, which is what an operator needs to fix a connection.
+//! service, so a test or a log line says which guard refused a Response. Messages carry identifiers, URLs and
+//! algorithm names only (quoted and escaped when they come from the message), which is what an operator needs to
+//! fix a connection, never the assertion's content.
 
 /// Why the assertion consumer service refused a Response, or the service provider refused a setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,7 +36,7 @@ pub enum SamlError {
     NotAResponse(String),
     /// Two elements carry the same `ID` (SAML Core §1.3.4: IDs are unique; a duplicate lets a signature reference
     /// one element while the reader picks another).
-    #[error("duplicate ID `{0}`")]
+    #[error("duplicate ID {0:?}")]
     DuplicateId(String),
     /// The Response holds an EncryptedAssertion, which this service provider does not decrypt.
     #[error("encrypted assertions are not supported")]
@@ -57,7 +58,7 @@ pub enum SamlError {
     SignatureStructure(String),
     /// A signature's Reference URI is not `#` followed by the ID of the element holding the signature (SAML Core
     /// §5.4.2).
-    #[error("signature reference `{uri}` does not point at the signed element `#{expected}`")]
+    #[error("signature reference {uri:?} does not point at the signed element {expected:?}")]
     SignatureReference {
         /// The Reference URI found.
         uri: String,
@@ -66,10 +67,10 @@ pub enum SamlError {
     },
     /// A signature, digest, canonicalization or transform algorithm outside the allowed set (SAML Core §5.4.3,
     /// §5.4.4 name enveloped signature and exclusive canonicalization).
-    #[error("XML signature algorithm not allowed: {0}")]
+    #[error("XML signature algorithm not allowed: {0:?}")]
     UnsupportedAlgorithm(String),
     /// SHA-1 (as signature or digest) while the connection does not allow it.
-    #[error("SHA-1 is not allowed for this connection: {0}")]
+    #[error("SHA-1 is not allowed for this connection: {0:?}")]
     Sha1Refused(String),
     /// The signature does not verify against any configured certificate (wrong key, tampered content, or a key
     /// only the message's own KeyInfo names, which is never used).
@@ -79,7 +80,7 @@ pub enum SamlError {
     #[error("the signature covers neither the Response nor its Assertion")]
     SignedElementMismatch,
     /// The top-level StatusCode is not Success (SAML Core §3.2.2.2).
-    #[error("the IdP answered with status `{0}`")]
+    #[error("the IdP answered with status {0:?}")]
     Status(String),
     /// The Response's Destination is missing although the Response is signed (SAML Bindings §3.5.5.2), or is not
     /// this ACS URL.
@@ -90,7 +91,7 @@ pub enum SamlError {
     },
     /// The Response's or the Assertion's Issuer is not the connection's IdP entity ID (SAML Profiles §4.1.4.2), or
     /// the Assertion has none (SAML Core §2.3.3).
-    #[error("Issuer {found:?} is not the IdP `{expected}`")]
+    #[error("Issuer {found:?} is not the IdP {expected:?}")]
     Issuer {
         /// The Issuer found, if any.
         found: Option<String>,
@@ -137,7 +138,7 @@ pub enum SamlError {
     #[error("unsolicited Responses are not accepted for this connection")]
     Unsolicited,
     /// This assertion ID from this IdP was already used (SAML Profiles §4.1.4.5).
-    #[error("assertion `{0}` was already used")]
+    #[error("assertion {0:?} was already used")]
     Replay(String),
     /// The replay cache is full of unexpired entries; refusing is safer than forgetting one.
     #[error("too many recent assertions; try again later")]

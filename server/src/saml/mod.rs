@@ -14,11 +14,11 @@
 //! | --- | --- |
 //! | connection without certificate refused | here ([`SamlError::NoCertificate`]) |
 //! | size cap before and after base64; base64 errors; never inflated | here ([`SamlError::TooLarge`], [`SamlError::Base64`]) |
-//! | DOCTYPE (XXE, entity bombs) refused before any parsing | here, a byte scan and again in [`xml`] ([`SamlError::Doctype`]) |
-//! | strict well-formedness (libxml2 runs in recover mode) | here, [`xml`] ([`SamlError::MalformedXml`]) |
+//! | DOCTYPE (XXE, entity bombs) refused before any parsing | here, a byte scan and again in `xml` ([`SamlError::Doctype`]) |
+//! | strict well-formedness (libxml2 runs in recover mode) | here, `xml` ([`SamlError::MalformedXml`]) |
 //! | duplicate IDs | here ([`SamlError::DuplicateId`]) and samael (before xmlsec resolves references) |
 //! | exactly one Assertion, a direct child; no EncryptedAssertion | here ([`SamlError::AssertionCount`], …) |
-//! | signature placement, one Reference to its parent's ID, transforms, no Object | here, [`dsig`] |
+//! | signature placement, one Reference to its parent's ID, transforms, no Object | here, `dsig` |
 //! | SHA-1 refused unless the connection allows it | here ([`SamlError::Sha1Refused`]) and samael's algorithm list |
 //! | every signature verifies with a configured certificate, never KeyInfo | samael/xmlsec ([`SamlError::SignatureInvalid`]) |
 //! | data read only from the canonical bytes the verified reference digested | samael returns them; here they are the only source of signed data ([`SamlError::SignedElementMismatch`]) |
@@ -56,6 +56,8 @@ pub const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// The bearer confirmation method (SAML Profiles §3.3).
 pub const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+/// The namespace of the `xml:` prefix.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 /// The entity NameID format, the only one an Issuer may state (SAML Profiles §4.1.4.2).
 pub const NAMEID_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 
@@ -279,8 +281,10 @@ impl ServiceProvider {
         let everything = doc.descendants();
         let mut ids = std::collections::HashSet::new();
         for element in &everything {
-            // Any attribute named ID, whatever its prefix: libxml2's lookup ignores namespaces.
-            for attr in element.attrs.iter().filter(|a| a.name == "ID") {
+            // Any attribute named ID, whatever its prefix (libxml2's lookup ignores namespaces), and xml:id, which
+            // libxml2 registers as an ID on its own: one namespace of IDs, as xmlsec resolves references in it.
+            let is_id = |a: &&xml::Attr| a.name == "ID" || (a.name == "id" && a.ns.as_deref() == Some(XML_NS));
+            for attr in element.attrs.iter().filter(is_id) {
                 if !ids.insert(attr.value.as_str()) {
                     return Err(SamlError::DuplicateId(attr.value.clone()));
                 }

@@ -527,6 +527,34 @@ fn a_duplicated_assertion_is_refused() {
 }
 
 #[test]
+fn an_xml_id_shadowing_the_signed_id_is_refused() {
+    let env = Env::new();
+    let fixture = env.fixture();
+    let xml = fixture.build().replacen("<samlp:Status>", r#"<samlp:Status xml:id="_assert1">"#, 1);
+    assert_eq!(refused(env.verify(&xml)), SamlError::DuplicateId("_assert1".into()));
+}
+
+#[test]
+fn arbitrary_input_is_refused_without_panicking() {
+    use proptest::prelude::*;
+    let env = Env::new();
+    let valid = env.fixture().build();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 64, ..ProptestConfig::default() });
+    // Random bytes, and the valid Response cut or with one byte changed.
+    let strategy = (proptest::collection::vec(any::<u8>(), 0..512), 0..valid.len(), any::<u8>());
+    runner
+        .run(&strategy, |(noise, at, byte)| {
+            let _ = env.verify(&String::from_utf8_lossy(&noise));
+            let _ = env.sp.verify_response(ResponseInput::Xml(&valid.as_bytes()[..at]), &env.conn);
+            let mut changed = valid.clone().into_bytes();
+            changed[at] = byte;
+            let _ = env.sp.verify_response(ResponseInput::Xml(&changed), &env.conn);
+            Ok(())
+        })
+        .expect("no panic");
+}
+
+#[test]
 fn an_encrypted_assertion_is_refused() {
     let env = Env::new();
     let fixture = env.fixture();
