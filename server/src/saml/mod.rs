@@ -6,9 +6,12 @@
 //!
 //! # Who enforces what
 //!
-//! samael (with its `xmlsec` feature) does the XML Signature cryptography; its service-provider layer is not used,
-//! because it is fail-open without certificates, checks the audience only when present, keeps no replay cache,
-//! reads the wall clock and parses leniently. Everything else is this module's.
+//! samael (0.0.22, with its `xmlsec` feature) does the XML Signature cryptography. Its service-provider layer
+//! (`ServiceProvider::parse_xml_response`) is not used: it does check Status, Destination, Issuer, the bearer
+//! confirmation's Recipient and NotOnOrAfter, and InResponseTo against a list the caller passes, but it skips the
+//! signature when no certificate is configured, checks the audience only when an AudienceRestriction is present,
+//! keeps no replay cache, never consumes a request, reads the wall clock, and lets libxml2 parse in recover mode.
+//! Everything but the cryptography is therefore this module's, as the table says.
 //!
 //! | guard | by |
 //! | --- | --- |
