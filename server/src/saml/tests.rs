@@ -303,7 +303,8 @@ fn the_post_binding_form_value_is_accepted_with_line_breaks() {
 #[test]
 fn other_namespace_styles_are_accepted() {
     // Okta writes `saml2:`, Entra a default namespace; the signed bytes are read with their own declarations.
-    let styles: [(&str, fn(&str) -> String); 2] = [
+    type Restyle = fn(&str) -> String;
+    let styles: [(&str, Restyle); 2] = [
         ("saml2 prefix", |s| s.replace("saml:", "saml2:").replace("xmlns:saml=", "xmlns:saml2=")),
         ("default namespace", |s| s.replace("<saml:", "<").replace("</saml:", "</").replace("xmlns:saml=", "xmlns=")),
     ];
