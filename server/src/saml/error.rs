@@ -89,8 +89,9 @@ pub enum SamlError {
         /// The Destination found, if any.
         found: Option<String>,
     },
-    /// The Response's or the Assertion's Issuer is not the connection's IdP entity ID (SAML Profiles §4.1.4.2), or
-    /// the Assertion has none (SAML Core §2.3.3).
+    /// The Response's or the Assertion's Issuer is not the connection's IdP entity ID or states a Format other
+    /// than `entity` (SAML Profiles §4.1.4.2), or is missing: the Assertion's always (SAML Core §2.3.3), the
+    /// Response's when the Response is signed (SAML Profiles §4.1.4.2).
     #[error("Issuer {found:?} is not the IdP {expected:?}")]
     Issuer {
         /// The Issuer found, if any.

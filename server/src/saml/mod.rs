@@ -366,11 +366,13 @@ impl ServiceProvider {
             None if signed_part == SignedPart::Assertion => {}
             found => return Err(SamlError::Destination { found: found.map(str::to_owned) }),
         }
-        let response_issuer = response
-            .single_child(ASSERTION_NS, "Issuer")
-            .map_err(|()| SamlError::Issuer { found: None, expected: connection.entity_id.clone() })?;
-        if let Some(issuer) = response_issuer {
-            check_issuer(issuer, &connection.entity_id)?;
+        // SAML Profiles §4.1.4.2: the Response's Issuer MUST be present when the Response is signed.
+        match response.single_child(ASSERTION_NS, "Issuer") {
+            Ok(Some(issuer)) => {
+                check_issuer(issuer, &connection.entity_id)?;
+            }
+            Ok(None) if signed_part == SignedPart::Assertion => {}
+            _ => return Err(SamlError::Issuer { found: None, expected: connection.entity_id.clone() }),
         }
 
         // The Assertion (signed, directly or through the Response).
@@ -411,6 +413,7 @@ impl ServiceProvider {
         }
         let confirm_until = time(data, "NotOnOrAfter")?
             .ok_or_else(|| SamlError::Timestamp("SubjectConfirmationData has no NotOnOrAfter".into()))?;
+        // SAML Profiles §4.1.4.3: "has not passed, subject to allowable clock skew between the providers".
         if now >= confirm_until + skew {
             return Err(SamlError::Expired(rfc3339(confirm_until)));
         }
@@ -454,8 +457,9 @@ impl ServiceProvider {
             return Err(SamlError::NoAuthnStatement);
         };
 
-        // The request binding. The confirmation's InResponseTo is signed; the Response's may not be, so it can
-        // only agree (SAML Profiles §4.1.4.2: both MUST equal the request's ID).
+        // The request binding (SAML Profiles §4.1.4.3: InResponseTo equals the ID of the original AuthnRequest, and
+        // is absent from an unsolicited Response, §4.1.5). The confirmation's InResponseTo is signed; the
+        // Response's may not be, so it can only agree.
         let in_response_to = match (data.attr("InResponseTo"), response.attr("InResponseTo")) {
             (Some(ours), Some(theirs)) if ours != theirs => return Err(SamlError::InResponseTo(theirs.to_owned())),
             (None, Some(theirs)) => return Err(SamlError::InResponseTo(theirs.to_owned())),

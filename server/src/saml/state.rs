@@ -15,9 +15,10 @@ struct Outstanding {
     issued_at: DateTime<Utc>,
 }
 
-/// The AuthnRequests sent and not yet answered: request ID → (connection, issued-at). Each is used at most once
-/// (SAML Profiles §4.1.4.5 asks the SP to refuse a second use of a Response; binding InResponseTo to one pending
-/// request of the same connection is how a solicited Response is told apart from a replayed or forwarded one).
+/// The AuthnRequests sent and not yet answered: request ID → (connection, issued-at). SAML Profiles §4.1.4.3: the
+/// bearer confirmation's InResponseTo must equal "the ID of its original <AuthnRequest>"; holding each request
+/// for one connection and for one use is how a solicited Response is told apart from a replayed, forwarded or
+/// cross-connection one.
 #[derive(Debug)]
 pub struct AuthnRequestStore {
     pending: Mutex<HashMap<String, Outstanding>>,

@@ -679,6 +679,21 @@ fn a_wrong_issuer_is_refused() {
     let env = Env::new();
     let fixture = Fixture { response_issuer: Some("https://evil.example.test".into()), ..env.fixture() };
     assert!(matches!(refused(env.verify(&fixture.build())), SamlError::Issuer { .. }));
+    let env = Env::new();
+    let fixture = Fixture { response_issuer: None, sign: Sign::Response, ..env.fixture() };
+    assert_eq!(
+        refused(env.verify(&fixture.build())),
+        SamlError::Issuer { found: None, expected: IDP_ENTITY.into() },
+        "a signed Response needs its Issuer"
+    );
+    let env = Env::new();
+    let fixture = Fixture { response_issuer: None, ..env.fixture() };
+    env.verify(&fixture.build()).expect("an unsigned envelope may omit its Issuer");
+    let env = Env::new();
+    let fixture = env.fixture();
+    let unspecified = r#"<saml:Issuer Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">"#;
+    let assertion = fixture.sign_xml(&fixture.assertion_xml(true).replacen("<saml:Issuer>", unspecified, 1));
+    assert!(matches!(refused(env.verify(&fixture.envelope(&assertion, ""))), SamlError::Issuer { .. }));
 }
 
 // --- subject confirmation and conditions ---
