@@ -595,6 +595,17 @@ fn a_replayed_assertion_is_refused() {
 }
 
 #[test]
+fn concurrent_posts_of_one_response_let_one_through() {
+    let env = Env::new();
+    let xml = env.fixture().build();
+    let accepted = std::thread::scope(|scope| {
+        let posts: Vec<_> = (0..4).map(|_| scope.spawn(|| env.verify(&xml).is_ok())).collect();
+        posts.into_iter().map(|p| p.join()).filter(|r| matches!(r, Ok(true))).count()
+    });
+    assert_eq!(accepted, 1);
+}
+
+#[test]
 fn a_wrong_or_reused_in_response_to_is_refused() {
     let env = Env::new();
     let wrong = Fixture { assertion_id: "_assert0".into(), ..Fixture::new("_never-issued") };
