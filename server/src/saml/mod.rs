@@ -548,15 +548,18 @@ fn check_issuer(issuer: &Element, expected: &str) -> Result<String, SamlError> {
     }
 }
 
-/// The xsd:dateTime attribute `name`, if present (SAML Core §1.3.3: UTC, with a `Z`).
+/// The xsd:dateTime attribute `name`, if present. SAML Core §1.3.3: time values are "expressed in UTC form, with no
+/// time zone component", so `Z` or no designator at all is UTC; any other offset is refused, not converted.
 fn time(element: &Element, name: &str) -> Result<Option<DateTime<Utc>>, SamlError> {
     let Some(value) = element.attr(name) else { return Ok(None) };
-    if !value.ends_with('Z') {
-        return Err(SamlError::Timestamp(format!("{}@{name} is not UTC", element.name)));
-    }
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| Some(t.with_timezone(&Utc)))
-        .map_err(|_| SamlError::Timestamp(format!("{}@{name} is not an xsd:dateTime", element.name)))
+    parse_utc(value)
+        .map(Some)
+        .ok_or_else(|| SamlError::Timestamp(format!("{}@{name} is not a UTC xsd:dateTime", element.name)))
+}
+
+fn parse_utc(value: &str) -> Option<DateTime<Utc>> {
+    let local = value.strip_suffix('Z').unwrap_or(value);
+    chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

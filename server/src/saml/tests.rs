@@ -799,6 +799,21 @@ fn the_skew_is_configurable() {
 }
 
 #[test]
+fn timestamps_are_utc() {
+    assert_eq!(parse_utc("2026-01-01T12:00:00Z"), Some(t0()));
+    assert_eq!(parse_utc("2026-01-01T12:00:00.250Z"), Some(t0() + Duration::milliseconds(250)));
+    assert_eq!(parse_utc("2026-01-01T12:00:00"), Some(t0()), "no designator is UTC too");
+    for bad in ["2026-01-01T13:00:00+01:00", "2026-01-01", "2026-01-01T12:00:00ZZ", "soon", ""] {
+        assert_eq!(parse_utc(bad), None, "{bad}");
+    }
+    let env = Env::new();
+    let fixture = env.fixture();
+    let offset = fixture.assertion_xml(true).replacen(&xsd(fixture.confirm_until), "2026-01-01T13:05:00+01:00", 1);
+    let xml = fixture.envelope(&fixture.sign_xml(&offset), "");
+    assert!(matches!(refused(env.verify(&xml)), SamlError::Timestamp(_)));
+}
+
+#[test]
 fn certificates_are_checked_when_configured() {
     assert!(SigningCertificate::from_base64(&keys().idp.cert_base64()).is_ok());
     let pem = openssl::x509::X509::from_der(&keys().idp.cert_der).and_then(|c| c.to_pem()).expect("PEM");
