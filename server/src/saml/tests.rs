@@ -409,6 +409,23 @@ fn an_attacker_certificate_in_keyinfo_is_never_used() {
 }
 
 #[test]
+fn no_keyinfo_is_needed_and_every_signature_must_verify() {
+    let env = Env::new();
+    let xml = env.fixture().build();
+    let key_info_start = xml.find("<ds:KeyInfo>").expect("KeyInfo");
+    let key_info_end = xml.find("</ds:KeyInfo>").expect("KeyInfo end") + "</ds:KeyInfo>".len();
+    let without = format!("{}{}", &xml[..key_info_start], &xml[key_info_end..]);
+    env.verify(&without).expect("the configured certificate alone verifies");
+
+    // A Response the IdP signed around an assertion the attacker signed: one bad signature fails the whole.
+    let env = Env::new();
+    let fixture = env.fixture();
+    let foreign = Fixture { key: &keys().attacker, key_info: &keys().attacker, ..fixture.clone() }.assertion(true);
+    let xml = fixture.sign_xml(&fixture.envelope(&foreign, &fixture.template(&fixture.response_id)));
+    assert_eq!(refused(env.verify(&xml)), SamlError::SignatureInvalid);
+}
+
+#[test]
 fn content_tampered_after_signing_is_refused() {
     for sign in [Sign::Assertion, Sign::Response] {
         let env = Env::new();
