@@ -1,7 +1,7 @@
 //! The idconform reference server: a multi-tenant SCIM 2.0 service provider (and, in later areas, an OAuth 2.0
 //! authorization server and a SAML 2.0 service provider), served over HTTP by axum.
 //!
-//! Domain code lives in [`scim`], [`admin`] and [`oauth`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
+//! Domain code lives in [`scim`], [`admin`], [`oauth`] and [`saml`] and never imports axum; [`http`] holds thin handlers that extract, call the domain
 //! and convert. Storage sits behind [`store::Store`].
 
 pub mod admin;
@@ -10,6 +10,7 @@ pub mod config;
 pub mod http;
 pub mod mcp;
 pub mod oauth;
+pub mod saml;
 pub mod scim;
 pub mod store;
 pub mod tenancy;

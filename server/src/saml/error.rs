@@ -1,0 +1,147 @@
+//! `SamlError`, the one error enum of the SAML service provider: one variant per guard of the assertion consumer
+//! service, so a test or a log line says which guard refused a Response. Messages carry identifiers, URLs and
+//! algorithm names only (quoted and escaped when they come from the message), which is what an operator needs to
+//! fix a connection, never the assertion's content.
+
+/// Why the assertion consumer service refused a Response, or the service provider refused a setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SamlError {
+    /// The connection has no signing certificate, so nothing could be trusted (fail closed).
+    #[error("the connection has no IdP signing certificate")]
+    NoCertificate,
+    /// A configured certificate is not an X.509 certificate.
+    #[error("invalid IdP signing certificate: {0}")]
+    InvalidCertificate(String),
+    /// The message is larger than the configured limit (before or after base64 decoding).
+    #[error("SAML message larger than {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The `SAMLResponse` value is not base64 (SAML Bindings §3.5.4: the HTTP-POST binding base64-encodes the
+    /// message, and never deflates it, so no inflation is ever attempted).
+    #[error("SAMLResponse is not valid base64")]
+    Base64,
+    /// The message is not UTF-8 XML.
+    #[error("SAML message is not UTF-8")]
+    NotUtf8,
+    /// The message has a document type declaration (XXE, entity expansion); refused before any parsing.
+    #[error("SAML message contains a DOCTYPE")]
+    Doctype,
+    /// The message is not well-formed XML, or uses what this parser refuses (see `saml::xml`).
+    #[error("malformed SAML message: {0}")]
+    MalformedXml(String),
+    /// The root element is not `samlp:Response` (SAML Core §3.2.2), or its Version is not 2.0 (SAML Core §4.1.2).
+    #[error("not a SAML 2.0 Response: {0}")]
+    NotAResponse(String),
+    /// Two elements carry the same `ID` (SAML Core §1.3.4: IDs are unique; a duplicate lets a signature reference
+    /// one element while the reader picks another).
+    #[error("duplicate ID {0:?}")]
+    DuplicateId(String),
+    /// The Response holds an EncryptedAssertion, which this service provider does not decrypt.
+    #[error("encrypted assertions are not supported")]
+    EncryptedAssertion,
+    /// The Response holds no Assertion.
+    #[error("the Response has no Assertion")]
+    NoAssertion,
+    /// The Response holds more than one Assertion, or one that is not a direct child of the Response (XML
+    /// signature wrapping puts a forged assertion beside, or around, the signed one).
+    #[error("the Response must hold exactly one Assertion, as a direct child")]
+    AssertionCount,
+    /// No `ds:Signature` on the Response nor on the Assertion (SAML Profiles §4.1.3.5: the assertion must be
+    /// signed, itself or through the Response).
+    #[error("the Response is not signed")]
+    Unsigned,
+    /// A `ds:Signature` is somewhere other than directly in the Response or the Assertion, or does not have the
+    /// shape SAML Core §5.4 requires (one SignedInfo, one Reference, no Object).
+    #[error("unexpected XML signature: {0}")]
+    SignatureStructure(String),
+    /// A signature's Reference URI is not `#` followed by the ID of the element holding the signature (SAML Core
+    /// §5.4.2).
+    #[error("signature reference {uri:?} does not point at the signed element {expected:?}")]
+    SignatureReference {
+        /// The Reference URI found.
+        uri: String,
+        /// The ID of the element that holds the signature.
+        expected: String,
+    },
+    /// A signature, digest, canonicalization or transform algorithm outside the allowed set (SAML Core §5.4.3,
+    /// §5.4.4 name enveloped signature and exclusive canonicalization).
+    #[error("XML signature algorithm not allowed: {0:?}")]
+    UnsupportedAlgorithm(String),
+    /// SHA-1 (as signature or digest) while the connection does not allow it.
+    #[error("SHA-1 is not allowed for this connection: {0:?}")]
+    Sha1Refused(String),
+    /// The signature does not verify against any configured certificate (wrong key, tampered content, or a key
+    /// only the message's own KeyInfo names, which is never used).
+    #[error("the XML signature does not verify against the connection's certificates")]
+    SignatureInvalid,
+    /// What the signature covers is not the Response nor its single Assertion.
+    #[error("the signature covers neither the Response nor its Assertion")]
+    SignedElementMismatch,
+    /// The top-level StatusCode is not Success (SAML Core §3.2.2.2).
+    #[error("the IdP answered with status {0:?}")]
+    Status(String),
+    /// The Response's Destination is missing although the Response is signed (SAML Bindings §3.5.5.2), or is not
+    /// this ACS URL.
+    #[error("Response Destination {found:?} is not the ACS URL")]
+    Destination {
+        /// The Destination found, if any.
+        found: Option<String>,
+    },
+    /// The Response's or the Assertion's Issuer is not the connection's IdP entity ID or states a Format other
+    /// than `entity` (SAML Profiles §4.1.4.2), or is missing: the Assertion's always (SAML Core §2.3.3), the
+    /// Response's when the Response is signed (SAML Profiles §4.1.4.2).
+    #[error("Issuer {found:?} is not the IdP {expected:?}")]
+    Issuer {
+        /// The Issuer found, if any.
+        found: Option<String>,
+        /// The connection's entity ID.
+        expected: String,
+    },
+    /// The Assertion has no Subject, no NameID, or a NameID that is empty, encrypted or not plain text.
+    #[error("the Assertion has no usable NameID: {0}")]
+    NameId(String),
+    /// Not exactly one bearer SubjectConfirmation with SubjectConfirmationData (SAML Profiles §4.1.4.2).
+    #[error("the Assertion must have exactly one bearer SubjectConfirmation: {0}")]
+    SubjectConfirmation(String),
+    /// The bearer SubjectConfirmationData's Recipient is missing or is not this ACS URL (SAML Profiles §4.1.4.3).
+    #[error("SubjectConfirmationData Recipient {found:?} is not the ACS URL")]
+    Recipient {
+        /// The Recipient found, if any.
+        found: Option<String>,
+    },
+    /// The assertion is expired: SubjectConfirmationData or Conditions NotOnOrAfter is past, beyond the skew.
+    #[error("the assertion expired at {0}")]
+    Expired(String),
+    /// The assertion is not yet valid: Conditions NotBefore is ahead, beyond the skew.
+    #[error("the assertion is not valid before {0}")]
+    NotYetValid(String),
+    /// A timestamp is not an xsd:dateTime, or a required one is missing.
+    #[error("bad or missing timestamp: {0}")]
+    Timestamp(String),
+    /// The assertion has no Conditions, or a condition this service provider does not understand (SAML Core
+    /// §2.5.1: an unknown condition makes the assertion Indeterminate).
+    #[error("unusable Conditions: {0}")]
+    Conditions(String),
+    /// No AudienceRestriction, or one that does not name this SP's entity ID (SAML Core §2.5.1.4; SAML Profiles
+    /// §4.1.4.2 requires it).
+    #[error("the assertion is not addressed to this service provider (audience)")]
+    Audience,
+    /// The assertion has no AuthnStatement (SAML Profiles §4.1.4.2).
+    #[error("the assertion has no AuthnStatement")]
+    NoAuthnStatement,
+    /// InResponseTo names no outstanding request of this connection: unknown, already used, expired, issued for
+    /// another connection, or the Response's and the confirmation's values differ (SAML Profiles §4.1.4.3).
+    #[error("InResponseTo {0:?} matches no outstanding request")]
+    InResponseTo(String),
+    /// No InResponseTo, and the connection does not accept IdP-initiated (unsolicited) Responses.
+    #[error("unsolicited Responses are not accepted for this connection")]
+    Unsolicited,
+    /// This assertion ID from this IdP was already used (SAML Profiles §4.1.4.5).
+    #[error("assertion {0:?} was already used")]
+    Replay(String),
+    /// The replay cache is full of unexpired entries; refusing is safer than forgetting one.
+    #[error("too many recent assertions; try again later")]
+    ReplayCacheFull,
+}
