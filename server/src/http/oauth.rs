@@ -301,8 +301,9 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// No scripts, no framing (RFC 9700 §4.16: clickjacking), no caching, no referrer (the page's URL carries the
-/// request).
+/// No scripts, no framing (RFC 9700 §4.16: clickjacking), no caching, and no referrer to other sites (the page's
+/// URL carries the request; RFC 9700 §4.2.4). `same-origin` rather than `no-referrer`: under `no-referrer`
+/// browsers send `Origin: null` with the page's own form posts (Fetch §3.2.5), which the cross-site check refuses.
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
@@ -322,7 +323,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer"));
+    h.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin"));
     h.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
     r
 }

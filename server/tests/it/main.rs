@@ -16,6 +16,7 @@ mod etag;
 mod groups;
 mod oauth_apps;
 mod oauth_authorize;
+mod oauth_browser;
 mod oauth_jwt_bearer;
 mod oauth_mcp;
 mod oauth_resources;
