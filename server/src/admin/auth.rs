@@ -95,6 +95,34 @@ pub struct AdminClaims {
     pub workspace_id: String,
 }
 
+/// How long a key signs before a fresh one takes over; the next token signed after that creates the successor
+/// (RFC 7517 §5: a JWK Set carries old and new keys through a rollover; NIST SP 800-57 Part 1 §5.3.6 sets
+/// originator-usage periods of a few months to a few years).
+pub const SIGNING_KEY_ROTATION: chrono::Duration = chrono::Duration::days(90);
+/// How long a retired key still verifies and stays in the JWKS: the longest life of a token it signed (admin JWTs,
+/// at most a year).
+pub const RETIRED_KEY_GRACE: chrono::Duration = chrono::Duration::days(366);
+
+fn created_at(k: &SigningKeyRecord) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(&k.created).ok().map(|t| t.to_utc())
+}
+
+/// The keys that verify at `now`, from `keys` ordered oldest first: the newest, and each older one until its
+/// successor has been signing for [`RETIRED_KEY_GRACE`]. Creation times only grow, so this is a suffix.
+pub fn verifying_keys(keys: &[SigningKeyRecord], now: chrono::DateTime<chrono::Utc>) -> &[SigningKeyRecord] {
+    let start = (1..keys.len())
+        .rev()
+        .find(|&i| created_at(&keys[i]).is_some_and(|c| c + RETIRED_KEY_GRACE <= now))
+        .unwrap_or(0);
+    &keys[start..]
+}
+
+/// Whether the newest key has signed for [`SIGNING_KEY_ROTATION`] (or there is none): the next signature needs a
+/// new key.
+pub fn rotation_due(keys: &[SigningKeyRecord], now: chrono::DateTime<chrono::Utc>) -> bool {
+    keys.last().and_then(created_at).is_none_or(|c| c + SIGNING_KEY_ROTATION <= now)
+}
+
 /// A fresh P-256 signing key.
 pub fn new_signing_key(created: String) -> AdminResult<SigningKeyRecord> {
     use p256::pkcs8::EncodePrivateKey;
@@ -173,6 +201,20 @@ pub fn verify(keys: &[SigningKeyRecord], token: &str, now: i64) -> AdminResult<A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_rotate_and_retired_ones_verify_for_the_grace_period() {
+        let day = |d: i64| chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(d);
+        let key = |d: i64| new_signing_key(crate::clock::format_datetime(day(d))).expect("key");
+        let keys = vec![key(0), key(90), key(180)];
+        assert!(!rotation_due(&keys, day(200)));
+        assert!(rotation_due(&keys, day(270)), "the newest key signed for 90 days");
+        assert!(rotation_due(&[], day(0)));
+        assert_eq!(verifying_keys(&keys, day(200)).len(), 3, "retired keys verify during the grace period");
+        assert_eq!(verifying_keys(&keys, day(90 + 366)).len(), 2, "the first key retired 366 days ago");
+        assert_eq!(verifying_keys(&keys, day(180 + 366)).len(), 1);
+        assert_eq!(verifying_keys(&keys, day(5000)).len(), 1, "the newest always verifies");
+    }
 
     fn claims(exp: i64, scope: &str) -> AdminClaims {
         AdminClaims {

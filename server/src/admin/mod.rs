@@ -367,7 +367,8 @@ impl AdminService {
     pub fn authenticate(&self, creds: &Credentials, state_changing: bool) -> AdminResult<Principal> {
         let t = self.scim.tenancy().read();
         let (member, via) = if let Some(bearer) = &creds.bearer {
-            let claims = auth::verify(&t.signing_keys, bearer, self.clock.now().timestamp())?;
+            let now = self.clock.now();
+            let claims = auth::verify(auth::verifying_keys(&t.signing_keys, now), bearer, now.timestamp())?;
             let m = t
                 .members
                 .get(&claims.sub)
@@ -515,16 +516,22 @@ impl AdminService {
 
     // ----- admin JWTs -----
 
-    /// The key that signs admin JWTs, created and stored on first use.
+    /// The key that signs JWTs (admin tokens and OAuth access tokens): created and stored on first use, and
+    /// replaced by a fresh one once it has signed for [`auth::SIGNING_KEY_ROTATION`]; the retired key stays in the
+    /// JWKS and keeps verifying for [`auth::RETIRED_KEY_GRACE`].
     pub async fn ensure_signing_key(&self) -> AdminResult<String> {
-        if let Some(k) = self.scim.tenancy().read().signing_keys.last() {
-            return Ok(k.kid.clone());
+        let now = self.clock.now();
+        {
+            let t = self.scim.tenancy().read();
+            if let Some(k) = t.signing_keys.last().filter(|_| !auth::rotation_due(&t.signing_keys, now)) {
+                return Ok(k.kid.clone());
+            }
         }
         let key = auth::new_signing_key(self.now())?;
         self.scim
             .admin_write(None, |t| {
-                // Another caller may have created one while this one waited for the lock.
-                if let Some(k) = t.signing_keys.last() {
+                // Another caller may have created or rotated it while this one waited for the lock.
+                if let Some(k) = t.signing_keys.last().filter(|_| !auth::rotation_due(&t.signing_keys, now)) {
                     return Ok::<_, AdminError>((vec![], k.kid.clone()));
                 }
                 Ok((vec![Write::PutSigningKey(key.clone())], key.kid.clone()))
@@ -532,10 +539,14 @@ impl AdminService {
             .await
     }
 
-    /// The public keys of the server's JWT signing keys (RFC 7517 §5), for verifiers.
+    /// The public keys that verify the server's JWTs now (RFC 7517 §5): the signing key and the retired keys still
+    /// in their grace period, for verifiers.
     pub fn jwks(&self) -> AdminResult<Value> {
         let t = self.scim.tenancy().read();
-        let keys = t.signing_keys.iter().map(auth::public_jwk).collect::<AdminResult<Vec<_>>>()?;
+        let keys = auth::verifying_keys(&t.signing_keys, self.clock.now())
+            .iter()
+            .map(auth::public_jwk)
+            .collect::<AdminResult<Vec<_>>>()?;
         Ok(serde_json::json!({ "keys": keys }))
     }
 

@@ -805,7 +805,9 @@ impl OAuthService {
             return None;
         }
         let kid = header.kid?;
-        let key = t.signing_keys.iter().find(|k| k.kid == kid && k.alg == JWT_ALG)?;
+        let key = crate::admin::auth::verifying_keys(&t.signing_keys, self.clock.now())
+            .iter()
+            .find(|k| k.kid == kid && k.alg == JWT_ALG)?;
         let (x, y) = public_xy(key).ok()?;
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -285,3 +285,44 @@ async fn access_tokens_expire_by_the_clock() {
     e.clock.advance(Duration::from_secs(1));
     assert_eq!(e.userinfo(at).await.status, 401);
 }
+
+/// The `kid` of a JWS compact serialisation's header.
+fn kid(jwt: &str) -> String {
+    use base64::Engine;
+    let header = jwt.split('.').next().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).expect("base64url header");
+    let v: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON header");
+    v["kid"].as_str().expect("kid").to_owned()
+}
+
+#[tokio::test]
+async fn signing_keys_rotate_and_the_jwks_carries_the_retired_one_for_its_grace_period() {
+    let e = env().await;
+    let app = e.app(json!({})).await;
+    let jwks_kids = || async {
+        let r = reqwest::get(format!("{}/.well-known/jwks.json", e.s.origin)).await.expect("jwks");
+        let v: serde_json::Value = r.json().await.expect("json");
+        v["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let first = e.tokens(&app, "user.read").await;
+    let a = kid(first["access_token"].as_str().expect("at"));
+    // 91 days on, the key has signed for longer than the rotation period: the next token has a new key, and the
+    // JWKS lists both, so verifiers holding tokens of the old key keep working.
+    e.clock.advance(Duration::from_secs(91 * 24 * 3600));
+    let second = e.tokens(&app, "user.read").await;
+    let b = kid(second["access_token"].as_str().expect("at"));
+    assert_ne!(a, b, "rotated");
+    assert_eq!(jwks_kids().await, [a.clone(), b.clone()]);
+    let r = e.userinfo(second["access_token"].as_str().expect("at")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // A year and a day after the rotation, no token of the first key can still be alive: it leaves the JWKS.
+    e.clock.advance(Duration::from_secs(367 * 24 * 3600));
+    let third = e.tokens(&app, "user.read").await;
+    let c = kid(third["access_token"].as_str().expect("at"));
+    assert_eq!(jwks_kids().await, [b, c]);
+}
