@@ -1,59 +1,45 @@
-//! Every scenario of `features/` against the embedded reference server, as `cargo test` runs it (a test binary with
-//! `harness = false`: cucumber is the runner). Exits non-zero when a MUST scenario fails, printing the report.
+//! Every scenario of `features/` against the embedded reference server (SCIM service and OAuth authorization server),
+//! as `cargo test` runs it: a test binary with `harness = false` that runs `idconform features` exactly as a user
+//! would, prints its report, and exits non-zero when a scenario fails or is skipped.
 
-use std::process::ExitCode;
-use std::sync::Arc;
-
-use idconform_harness::Target;
-use idconform_harness::features::{self, FeatureOptions};
-use idconform_harness::report::console;
-use idconform_server::ServerConfig;
-use idconform_server::clock::SystemClock;
+use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("features");
+    let report = std::env::temp_dir().join(format!("idconform-features-{}.json", std::process::id()));
+    let out = match Command::new(env!("CARGO_BIN_EXE_idconform"))
+        .arg("features")
+        .arg(&dir)
+        .args(["--report", "json", "--out"])
+        .arg(&report)
+        .env("IDCONFORM_LOG", "warn")
+        .env_remove("IDCONFORM_SCIM_TOKEN")
+        .output()
+    {
+        Ok(o) => o,
         Err(e) => {
-            eprintln!("cannot start a runtime: {e}");
+            eprintln!("cannot run idconform: {e}");
             return ExitCode::FAILURE;
         }
     };
-    rt.block_on(async {
-        let state = match idconform_server::build_state(ServerConfig::default(), ":memory:", Arc::new(SystemClock)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("cannot build the server: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let (Ok((_, token)), Ok(listener)) = (
-            state.scim.create_directory("features", "features").await,
-            tokio::net::TcpListener::bind("127.0.0.1:0").await,
-        ) else {
-            eprintln!("cannot start the server");
-            return ExitCode::FAILURE;
-        };
-        let Ok(addr) = listener.local_addr() else { return ExitCode::FAILURE };
-        tokio::spawn(async move {
-            let _ = idconform_server::serve(listener, state, std::future::pending()).await;
-        });
-        let Ok(target) = Target::new(&format!("http://{addr}/scim/v2"), Some(token)) else { return ExitCode::FAILURE };
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("features");
-        let report = match features::run(&target, &[dir], &FeatureOptions::default(), &|_| {}).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        println!("{}", console::render(&report, false));
-        let s = &report.summary;
-        // The plain closing line CI readers count.
-        println!("features: {} passed, {} failed", s.passed, s.failed + s.warned);
-        if report.results.is_empty() || report.exit_code() != 0 || s.warned > 0 || s.skipped > 0 {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
-    })
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    let parsed: Option<serde_json::Value> =
+        std::fs::read_to_string(&report).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let _ = std::fs::remove_file(&report);
+    let Some(json) = parsed else {
+        eprintln!("idconform features wrote no JSON report");
+        return ExitCode::FAILURE;
+    };
+    let n = |k: &str| json["summary"][k].as_u64().unwrap_or(0);
+    // The plain closing line CI readers count.
+    println!("features: {} passed, {} failed", n("passed"), n("failed") + n("warned"));
+    let oauth = json["results"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|r| r["id"].as_str().is_some_and(|i| i.starts_with("feature.authorization."))));
+    if !out.status.success() || n("total") == 0 || n("warned") > 0 || n("skipped") > 0 || !oauth {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

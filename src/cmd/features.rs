@@ -63,13 +63,15 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
     } else {
         (args.paths.clone(), None)
     };
-    let target = args.target.resolve()?;
+    let targets = args.target.resolve_all()?;
+    let target = targets.scim.ok_or_else(|| Failure::Usage("the target file has no [scim] section".into()))?;
     let live = Live::new(&args.reports);
     live.line(&format!("idconform features — {} ({})", target.name, target.scim_url));
     let opts = FeatureOptions {
         tags: args.tags.clone(),
         concurrency: args.concurrency.max(1),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        oauth: targets.oauth,
     };
     let progress = |p: Progress<'_>| live.progress(p, "scenarios");
     let result = features::run(&target, &paths, &opts, &progress).await;

@@ -34,11 +34,13 @@ pub struct FeatureOptions {
     pub concurrency: usize,
     /// Timeout of each HTTP request.
     pub timeout: Duration,
+    /// The target's authorization server, for the OAuth steps; scenarios using them fail without one.
+    pub oauth: Option<crate::oauth::OAuthTarget>,
 }
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        FeatureOptions { tags: None, concurrency: 4, timeout: Duration::from_secs(30) }
+        FeatureOptions { tags: None, concurrency: 4, timeout: Duration::from_secs(30), oauth: None }
     }
 }
 
@@ -307,6 +309,14 @@ pub async fn run(
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
     let client = crate::runner::connect(target, opts.timeout).await?;
+    let oauth = match &opts.oauth {
+        Some(t) => Some(
+            crate::oauth::OAuthClient::connect(t.clone(), opts.timeout)
+                .await
+                .map_err(|e| RunError::Unreachable(e.to_string()))?,
+        ),
+        None => None,
+    };
     quiet_step_failures();
     let results = Arc::new(Mutex::new(Vec::new()));
     // Every phrase is compiled once (a unit test proves each compiles) and accepted after any keyword.
@@ -327,10 +337,14 @@ pub async fn run(
             cuc = cuc.given(re.clone(), run).when(re.clone(), run).then(re.clone(), run);
         }
         let before_client = client.clone();
+        let before_oauth = oauth.clone();
         let tags = tags.clone();
         cuc.max_concurrent_scenarios(opts.concurrency.max(1))
             .before(move |_, _, _, w| {
                 w.connect(before_client.clone());
+                if let Some(o) = &before_oauth {
+                    w.connect_oauth(o.clone());
+                }
                 Box::pin(async {})
             })
             .after(|_, _, _, _, w| {

@@ -36,6 +36,27 @@ pub struct ScimWorld {
     /// Named resources: name → (endpoint, id).
     pub named: BTreeMap<String, (String, String)>,
     cleanup: Vec<String>,
+    /// The mock OAuth client, when the target has an authorization server.
+    pub oauth: Option<crate::oauth::OAuthClient>,
+    /// The OAuth flow of this scenario.
+    pub flow: OAuthFlow,
+}
+
+/// Where a scenario's OAuth flow stands.
+#[derive(Debug, Default)]
+pub struct OAuthFlow {
+    /// The authorization request being prepared or last sent.
+    pub request: Option<crate::oauth::AuthzRequest>,
+    /// Which client sent it.
+    pub client: Option<crate::oauth::OAuthClientCreds>,
+    /// Where the last authorization walk ended.
+    pub front: Option<crate::oauth::Front>,
+    /// The code of the last successful authorization, with its request.
+    pub grant: Option<crate::oauth::Grant>,
+    /// The last tokens issued.
+    pub tokens: Option<crate::oauth::Tokens>,
+    /// The refresh token the last refresh replaced.
+    pub previous_refresh: Option<String>,
 }
 
 impl ScimWorld {
@@ -48,12 +69,28 @@ impl ScimWorld {
             log: Arc::new(Recorder::new()),
             named: BTreeMap::new(),
             cleanup: Vec::new(),
+            oauth: None,
+            flow: OAuthFlow::default(),
         }
     }
 
     /// Points the world at a target (done by the runner before every scenario).
     pub fn connect(&mut self, client: Client) {
         self.client = Some(client);
+    }
+
+    /// Gives the world the target's authorization server (done by the runner when there is one).
+    pub fn connect_oauth(&mut self, client: crate::oauth::OAuthClient) {
+        self.vars.set("redirect_uri", client.target.redirect_uri.clone());
+        self.vars.set("issuer", client.target.issuer.clone());
+        self.oauth = Some(client);
+    }
+
+    /// The mock OAuth client, or a failure saying the target has no authorization server.
+    pub fn oauth(&self) -> Result<crate::oauth::OAuthClient, StepFailure> {
+        self.oauth.clone().ok_or_else(|| {
+            failure("no OAuth target: this step needs an authorization server (a target file with an [oauth] section)")
+        })
     }
 
     /// The unique value of this scenario, for names that must not clash.

@@ -1,5 +1,5 @@
-//! The step library, one module per concept: generic HTTP and JSON ([`http`]), SCIM resources ([`scim`]), and the
-//! mock identity providers ([`idp`]). Every phrase is listed, with an example, in `features/README.md`; a test keeps
+//! The step library, one module per concept: generic HTTP and JSON ([`http`]), SCIM resources ([`scim`]), the
+//! mock identity providers ([`idp`]) and the mock OAuth client ([`oauth`]). Every phrase is listed, with an example, in `features/README.md`; a test keeps
 //! that list complete.
 //!
 //! Steps are registered explicitly (not through link-time collection), and each phrase is accepted after any
@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod idp;
+pub mod oauth;
 pub mod scim;
 
 use cucumber::step::Context;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<StepDef> {
     let mut v = http::steps();
     v.extend(scim::steps());
     v.extend(idp::steps());
+    v.extend(oauth::steps());
     v
 }
 

@@ -14,6 +14,7 @@ mod token;
 mod util;
 
 pub use authorize::near_misses;
+pub use jwt_bearer::GRANT as JWT_BEARER_GRANT;
 
 use crate::check::Check;
 use crate::oauth::OCtx;
