@@ -461,15 +461,7 @@ async fn run_one(check: &Check, level: Level, ctx: &Ctx, target: &Target) -> Che
         Err(o) => o,
     };
     ctx.run_cleanup().await;
-    let verdict = Verdict {
-        id: check.id.to_owned(),
-        title: check.title.to_owned(),
-        section: check.section().to_owned(),
-        spec: check.spec.into(),
-        level,
-        tags: check.tags.iter().map(|t| (*t).to_owned()).collect(),
-    };
-    verdict.into_result(outcome, ctx.log.take(), started, target)
+    Verdict::of(check, level).into_result(outcome, ctx.log.take(), started, target)
 }
 
 /// What a result is about, before its outcome is known: shared by checks and replayed scenario steps, so both
@@ -491,6 +483,18 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// What a check's result is about, at its effective level.
+    pub fn of<C>(check: &Check<C>, level: Level) -> Self {
+        Verdict {
+            id: check.id.to_owned(),
+            title: check.title.to_owned(),
+            section: check.section().to_owned(),
+            spec: check.spec.into(),
+            level,
+            tags: check.tags.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
     /// The result for an outcome: a failure of a SHOULD or MAY is a warning; a declared deviation is attached;
     /// exchanges are kept only when something has to be explained.
     pub fn into_result(

@@ -272,12 +272,36 @@ async fn load(t: &Arc<Target>, n: usize, prefix: &str) -> anyhow::Result<Vec<Str
     Ok(ids)
 }
 
-struct Stats {
-    requests: u64,
-    errors: u64,
-    elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
+/// One scenario's figures.
+pub struct Stats {
+    /// Requests answered.
+    pub requests: u64,
+    /// Answers that were not what the scenario needs.
+    pub errors: u64,
+    /// Wall time of the scenario.
+    pub elapsed: Duration,
+    /// Median latency.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+}
+
+impl Stats {
+    /// The figures of `latencies` (microseconds, any order) over `elapsed`.
+    pub fn of(mut latencies: Vec<u32>, errors: u64, elapsed: Duration) -> Self {
+        latencies.sort_unstable();
+        let q = |p: f64| {
+            let idx = ((latencies.len() as f64) * p).floor() as usize;
+            let v = latencies.get(idx.min(latencies.len().saturating_sub(1))).copied().unwrap_or(0);
+            Duration::from_micros(u64::from(v))
+        };
+        Stats { requests: latencies.len() as u64, errors, elapsed, p50: q(0.50), p99: q(0.99) }
+    }
+
+    /// Requests per second.
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
 }
 
 async fn run_scenario(
@@ -356,13 +380,7 @@ async fn run_scenario(
         all.extend(l);
         errors += e;
     }
-    let elapsed = started.elapsed();
-    all.sort_unstable();
-    let q = |p: f64| {
-        let idx = ((all.len() as f64) * p).floor() as usize;
-        Duration::from_micros(u64::from(all.get(idx.min(all.len().saturating_sub(1))).copied().unwrap_or(0)))
-    };
-    Ok(Stats { requests: all.len() as u64, errors, elapsed, p50: q(0.50), p99: q(0.99) })
+    Ok(Stats::of(all, errors, started.elapsed()))
 }
 
 /// Runs the benchmark, with the load generator on a runtime of its own (`--client-threads`).
@@ -424,7 +442,7 @@ async fn drive(args: Args) -> anyhow::Result<ExitCode> {
             Duration::from_secs(args.duration),
         )
         .await?;
-        let rps = s.requests as f64 / s.elapsed.as_secs_f64();
+        let rps = s.rps();
         println!("{name:<8} {rps:>12.0} {:>10?} {:>10?} {:>8}", s.p50, s.p99, s.errors);
         failed |= s.errors > 0;
     }

@@ -12,23 +12,10 @@ use idconform_harness::http::Recorder;
 use idconform_harness::oauth::{ClientAuth, Login, OAuthClient, OAuthTarget, Tokens};
 use parking_lot::Mutex;
 
+use super::bench::Stats;
+
 /// The scenarios, in the order they run; the first is the baseline.
 pub const SCENARIOS: [&str; 4] = ["metadata", "code", "refresh", "userinfo"];
-
-/// Per-scenario results.
-struct Stats {
-    requests: u64,
-    errors: u64,
-    elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
-}
-
-impl Stats {
-    fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-}
 
 /// Logs the target's user in once through the JSON session API and returns a target that reuses the session, so
 /// each code costs a consent round trip, not a password hash.
@@ -132,12 +119,7 @@ async fn scenario(
         all.extend(l);
         errors += e;
     }
-    all.sort_unstable();
-    let q = |p: f64| {
-        let idx = ((all.len() as f64) * p).floor() as usize;
-        Duration::from_micros(u64::from(all.get(idx.min(all.len().saturating_sub(1))).copied().unwrap_or(0)))
-    };
-    Ok(Stats { requests: all.len() as u64, errors, elapsed, p50: q(0.50), p99: q(0.99) })
+    Ok(Stats::of(all, errors, elapsed))
 }
 
 /// Runs the OAuth benchmark against the embedded reference server.

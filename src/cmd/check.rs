@@ -92,23 +92,16 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         RunError::Config(m) => Failure::Usage(m),
     };
     let mut report: Option<Report> = None;
+    let header = |suite: &str, name: &str, url: &str| {
+        live.line(&format!("idconform check {suite} — {name} ({url}), profile {}", opts.profile.as_str()));
+    };
     if let Some(target) = targets.scim.as_ref().filter(|_| !scim_selected.is_empty()) {
-        live.line(&format!(
-            "idconform check scim — {} ({}), profile {}",
-            target.name,
-            target.scim_url,
-            opts.profile.as_str()
-        ));
+        header("scim", &target.name, &target.scim_url);
         let progress = |p: Progress<'_>| live.progress(p, "SCIM checks");
         report = Some(idconform_harness::run(target, &scim_checks, &opts, &progress).await.map_err(unreachable)?);
     }
     if let Some(target) = targets.oauth.filter(|_| !oauth_selected.is_empty()) {
-        live.line(&format!(
-            "idconform check oauth — {} ({}), profile {}",
-            target.name,
-            target.issuer,
-            opts.profile.as_str()
-        ));
+        header("oauth", &target.name, &target.issuer);
         let progress = |p: Progress<'_>| live.progress(p, "OAuth checks");
         let r = idconform_harness::oauth::run(target, &oauth_checks, &opts, &progress).await.map_err(unreachable)?;
         report = Some(match report {

@@ -236,13 +236,5 @@ async fn run_one(check: &Check<OCtx>, level: Level, ctx: &OCtx) -> CheckResult {
         Ok(()) => Outcome::Pass,
         Err(o) => o,
     };
-    let verdict = Verdict {
-        id: check.id.to_owned(),
-        title: check.title.to_owned(),
-        section: check.section().to_owned(),
-        spec: check.spec.into(),
-        level,
-        tags: check.tags.iter().map(|t| (*t).to_owned()).collect(),
-    };
-    verdict.into_result_with(outcome, ctx.log.take(), started, ctx.t().deviation(check.id))
+    Verdict::of(check, level).into_result_with(outcome, ctx.log.take(), started, ctx.t().deviation(check.id))
 }
