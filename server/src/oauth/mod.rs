@@ -199,6 +199,9 @@ pub struct OAuthService {
     admin: Arc<AdminService>,
     clock: Arc<dyn Clock>,
     settings: OAuthSettings,
+    /// The verifying key of each signing key, by `kid`: deriving a public key from the stored private key costs a
+    /// scalar multiplication, as much as half a signature check, so it is done once per key, not per request.
+    verifying: parking_lot::RwLock<std::collections::HashMap<String, jsonwebtoken::DecodingKey>>,
 }
 
 /// Drops the scopes a role may not hold: `admin` needs the admin or owner role.
@@ -214,7 +217,7 @@ impl OAuthService {
         clock: Arc<dyn Clock>,
         settings: OAuthSettings,
     ) -> Self {
-        OAuthService { scim, admin, clock, settings }
+        OAuthService { scim, admin, clock, settings, verifying: parking_lot::RwLock::default() }
     }
 
     fn now(&self) -> String {
@@ -808,10 +811,18 @@ impl OAuthService {
         let key = crate::admin::auth::verifying_keys(&t.signing_keys, self.clock.now())
             .iter()
             .find(|k| k.kid == kid && k.alg == JWT_ALG)?;
-        let (x, y) = public_xy(key).ok()?;
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let dec = jsonwebtoken::DecodingKey::from_ec_components(&b64.encode(x), &b64.encode(y)).ok()?;
+        let cached = self.verifying.read().get(&key.kid).cloned();
+        let dec = match cached {
+            Some(d) => d,
+            None => {
+                let (x, y) = public_xy(key).ok()?;
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                let d = jsonwebtoken::DecodingKey::from_ec_components(&b64.encode(x), &b64.encode(y)).ok()?;
+                self.verifying.write().insert(key.kid.clone(), d.clone());
+                d
+            }
+        };
         let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         // Expiry is checked against the injected clock by the caller.
         v.validate_exp = false;
