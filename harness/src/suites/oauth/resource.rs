@@ -21,11 +21,19 @@ pub fn checks() -> Vec<Check<OCtx>> {
         },
         check! {
             id: "oauth.userinfo.no-token",
-            title: "A request without a token gets 401 with a Bearer challenge and no error code",
-            spec: ("RFC 6750", "3.1", "If the request lacks any authentication information (e.g., the client was unaware that authentication is necessary or attempted using an unsupported authentication method), the resource server SHOULD NOT include an error code or other error information."),
+            title: "A request without a token is refused with a Bearer challenge",
+            spec: ("RFC 6750", "3", "If the protected resource request does not include authentication credentials or does not contain an access token that enables access to the protected resource, the resource server MUST include the HTTP \"WWW-Authenticate\" response header field"),
             level: Must,
             tags: ["userinfo", "negative"],
             run: no_token,
+        },
+        check! {
+            id: "oauth.userinfo.no-token-401",
+            title: "A request without a token gets 401 and no error code",
+            spec: ("RFC 6750", "3.1", "If the request lacks any authentication information (e.g., the client was unaware that authentication is necessary or attempted using an unsupported authentication method), the resource server SHOULD NOT include an error code or other error information."),
+            level: Should,
+            tags: ["userinfo", "negative"],
+            run: no_token_401,
         },
         check! {
             id: "oauth.userinfo.invalid-token",
@@ -94,10 +102,20 @@ async fn works(ctx: &OCtx) -> Step {
 
 async fn no_token(ctx: &OCtx) -> Step {
     let r = ctx.userinfo(None).await?;
+    let challenge = r.header("www-authenticate").unwrap_or_default();
+    let bearer = challenge.split([' ', ',']).next().is_some_and(|s| s.eq_ignore_ascii_case("Bearer"));
+    ensure((400..500).contains(&r.status) && bearer, "a 4xx with a WWW-Authenticate: Bearer challenge", || {
+        format!("{} (WWW-Authenticate: {challenge:?})", r.summary())
+    })
+}
+
+async fn no_token_401(ctx: &OCtx) -> Step {
+    let r = ctx.userinfo(None).await?;
     challenged(&r, "Bearer", None, "a request without a token")?;
     let challenge = r.header("www-authenticate").unwrap_or_default();
-    ensure(challenge_param(challenge, "error").is_none(), "no error code in the challenge (RFC 6750 §3.1)", || {
-        format!("WWW-Authenticate: {challenge}")
+    let in_body = super::util::error_code(&r);
+    ensure(challenge_param(challenge, "error").is_none() && in_body.is_none(), "no error code (RFC 6750 §3.1)", || {
+        format!("WWW-Authenticate: {challenge}; body error {in_body:?}")
     })
 }
 
