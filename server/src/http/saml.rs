@@ -248,7 +248,8 @@ fn clear_cookie(s: &AppState, headers: &HeaderMap, r: &mut Response) {
 }
 
 /// SP-initiated single logout (SAML Profiles §4.4.3.1): the session ends, then the browser goes to the IdP's
-/// single logout service with a LogoutRequest, or to the signed-out page.
+/// single logout service with a LogoutRequest, or to the signed-out page. A GET, like the logout links of IdP
+/// portals: another site can end a session this way, never start or use one.
 ///
 /// `GET /saml/logout/{workspace_id}`
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap, Path(ws): Path<String>) -> SResult {

@@ -175,6 +175,10 @@ pub enum SamlError {
     /// with the connection's certificates (SAML Profiles §4.4.3.1: it MUST be authenticated).
     #[error("the LogoutRequest is not signed by the IdP: {0}")]
     LogoutSignature(String),
+    /// Service providers exist for too many origins (Host headers) already, each still holding requests or
+    /// assertions it must remember; refusing a new one is safer than forgetting them.
+    #[error("too many service providers are active; try again later")]
+    Busy,
     /// A failure of the server (storage); nothing was changed.
     #[error("{0}")]
     Internal(String),
@@ -182,7 +186,8 @@ pub enum SamlError {
 
 impl SamlError {
     /// The HTTP status of a refusal: 400 for unreadable input, 404 for an unknown workspace or connection, 500 for
-    /// a server failure, 403 for every message that was read and not trusted.
+    /// a server failure, 503 when no service provider can be made, 403 for every message that was read and not
+    /// trusted (a full replay cache included: a verification that cannot be completed is a refusal).
     pub fn status(&self) -> u16 {
         use SamlError::*;
         match self {
@@ -198,6 +203,7 @@ impl SamlError {
             | InvalidCertificate(_) => 400,
             UnknownWorkspace(_) | NoConnection(_) => 404,
             Internal(_) => 500,
+            Busy => 503,
             _ => 403,
         }
     }
@@ -249,6 +255,7 @@ impl SamlError {
             Binding(_) => "binding",
             Metadata(_) => "metadata",
             LogoutSignature(_) => "logout_signature",
+            Busy => "busy",
             Internal(_) => "internal_error",
         }
     }

@@ -255,6 +255,11 @@ impl ServiceProvider {
         &self.requests
     }
 
+    /// The replay cache.
+    pub fn replay(&self) -> &ReplayCache {
+        &self.replay
+    }
+
     /// Records a new AuthnRequest to `connection` and returns its ID, for the request's `ID` attribute.
     pub fn begin_login(&self, connection: &IdpConnection) -> String {
         self.requests.issue(&connection.id, self.clock.now())

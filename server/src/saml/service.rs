@@ -35,6 +35,8 @@ pub const MAX_RELAY_STATE: usize = 80;
 /// Attribute names that carry an email when the NameID is not one (Okta's `email`, Entra's claim URI).
 const EMAIL_ATTRIBUTES: [&str; 3] =
     ["email", "mail", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"];
+/// The most service providers kept, over all (origin, workspace) pairs.
+const MAX_PROVIDERS: usize = 1024;
 /// The most SSO sessions remembered for single logout.
 const MAX_SSO_SESSIONS: usize = 100_000;
 
@@ -136,16 +138,26 @@ impl SamlService {
         }
     }
 
-    /// The workspace's service provider as seen from `origin`, made on first use.
-    pub fn provider(&self, origin: &str, workspace_id: &str) -> Arc<ServiceProvider> {
+    /// The workspace's service provider as seen from `origin`, made on first use. Without a configured public URL
+    /// the origin comes from the Host header, so their number is bounded: when full, idle providers (nothing
+    /// pending, nothing remembered) make room, and if none is idle a new one is refused ([`SamlError::Busy`]);
+    /// the providers of the real origins, already made, go on working.
+    pub fn provider(&self, origin: &str, workspace_id: &str) -> Result<Arc<ServiceProvider>, SamlError> {
         let mut providers = self.providers.lock();
-        providers
-            .entry((origin.to_owned(), workspace_id.to_owned()))
-            .or_insert_with(|| {
-                let (entity_id, acs, _) = sp_urls(origin, workspace_id);
-                Arc::new(ServiceProvider::new(SpSettings::new(entity_id, acs), self.clock.clone()))
-            })
-            .clone()
+        let key = (origin.to_owned(), workspace_id.to_owned());
+        if let Some(sp) = providers.get(&key) {
+            return Ok(sp.clone());
+        }
+        if providers.len() >= MAX_PROVIDERS {
+            providers.retain(|_, sp| !(sp.requests().is_empty() && sp.replay().is_empty()));
+            if providers.len() >= MAX_PROVIDERS {
+                return Err(SamlError::Busy);
+            }
+        }
+        let (entity_id, acs, _) = sp_urls(origin, workspace_id);
+        let sp = Arc::new(ServiceProvider::new(SpSettings::new(entity_id, acs), self.clock.clone()));
+        providers.insert(key, sp.clone());
+        Ok(sp)
     }
 
     /// Fails unless the workspace exists and its plan includes SAML sign-in (enterprise).
@@ -214,7 +226,7 @@ impl SamlService {
         let relay_state = self.check_relay_state(origin, relay_state)?;
         let record = self.connection_record(workspace_id, connection_id)?;
         let connection = idp_connection(&record)?;
-        let sp = self.provider(origin, workspace_id);
+        let sp = self.provider(origin, workspace_id)?;
         let id = sp.begin_login(&connection);
         let settings = sp.settings();
         let xml =
@@ -229,6 +241,7 @@ impl SamlService {
 
     /// The workspace and connection a posted Response is for (see the module docs).
     fn route(&self, origin: &str, saml_response: &str) -> Result<(String, SamlConnectionRecord), SamlError> {
+        // The default cap every provider has; the provider is not known yet.
         let max = SpSettings::new("", "").max_message_bytes;
         let routing = peek_routing(ResponseInput::Base64(saml_response), max)?;
         let issuer =
@@ -276,7 +289,7 @@ impl SamlService {
         let (workspace_id, record) = self.route(origin, saml_response)?;
         self.saml_workspace(&workspace_id)?;
         let connection = idp_connection(&record)?;
-        let sp = self.provider(origin, &workspace_id);
+        let sp = self.provider(origin, &workspace_id)?;
         let login = sp.verify_response(ResponseInput::Base64(saml_response), &connection)?;
         let member = self.member_for(&workspace_id, &login)?;
         let outcome = self.admin.open_session(&member).await.map_err(internal)?;
