@@ -303,3 +303,76 @@ fn logout_response_xml() -> String {
 fn messages_redirect(endpoint: &str, param: &str, xml: &str) -> String {
     idconform_server::saml::messages::redirect_url(endpoint, param, xml, None).expect("url")
 }
+
+#[tokio::test]
+async fn sign_in_starts_only_where_saml_is_set_up() {
+    let e = env().await;
+    let free = crate::admin_support::workspace(&e.s, "free").await;
+    for (ws, code) in [
+        ("no-such-workspace", "unknown_workspace"),
+        (free.id.as_str(), "unknown_workspace"),
+        (e.ws.id.as_str(), "no_connection"),
+    ] {
+        let r = e.authorize(ws, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{ws}: {}", r.text);
+        assert_eq!(r.body["code"], code, "{ws}");
+    }
+}
+
+#[tokio::test]
+async fn an_idp_with_only_the_post_binding_gets_a_form() {
+    let e = env().await;
+    let xml = format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{IDP}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.test/post-sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#,
+        keys().idp.cert_base64()
+    );
+    let r = crate::admin_support::call(
+        &e.s.origin,
+        reqwest::Method::POST,
+        "/saml/connections",
+        &e.admin(),
+        Some(&serde_json::json!({"metadata_xml": xml})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = e.authorize(&e.ws.id, Some("/home")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains(r#"<form method="post" action="https://idp.example.test/post-sso">"#), "{}", r.text);
+    assert!(r.text.contains(r#"name="RelayState" value="/home""#), "{}", r.text);
+    assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+    let request = crate::oauth_support::hidden(&r.text, "SAMLRequest").expect("SAMLRequest field");
+    let request =
+        String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, request).expect("base64"))
+            .expect("UTF-8");
+    assert_eq!(xml_attr(&request, "Destination").as_deref(), Some("https://idp.example.test/post-sso"));
+
+    // The Response to it signs in as usual.
+    let id = xml_attr(&request, "ID").expect("ID");
+    let xml = e.spec(&e.ws.id, Some(&id), IDP, &e.ws.member.email).signed_by(&keys().idp);
+    assert_eq!(e.post_response(&xml, None).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn with_corporate_domains_only_their_members_sign_in() {
+    let e = env().await;
+    e.connection(&e.ws, IDP, &keys().idp).await;
+    crate::admin_support::add_members(&e.s, &e.ws.id, "enterprise", &[("contractor@partner.test", "member")]).await;
+    let domain = e.ws.member.email.split_once('@').map(|(_, d)| d.to_owned()).expect("domain");
+    let r = crate::admin_support::call(
+        &e.s.origin,
+        reqwest::Method::PATCH,
+        "/saml/enforce",
+        &e.admin(),
+        Some(&serde_json::json!({"enforced": false, "domains": [domain]})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let id = e.request_id(&e.ws.id).await;
+    let xml = e.spec(&e.ws.id, Some(&id), IDP, "contractor@partner.test").signed_by(&keys().idp);
+    let r = e.post_response(&xml, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(r.body["code"], "unknown_member");
+    let id = e.request_id(&e.ws.id).await;
+    let xml = e.spec(&e.ws.id, Some(&id), IDP, &e.ws.member.email.to_uppercase()).signed_by(&keys().idp);
+    assert_eq!(e.post_response(&xml, None).await.status, StatusCode::SEE_OTHER, "emails compare case-insensitively");
+}
