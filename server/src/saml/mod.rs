@@ -42,6 +42,9 @@ pub mod messages;
 pub mod metadata;
 pub mod service;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing;
 mod xml;
 
 use std::borrow::Cow;

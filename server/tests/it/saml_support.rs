@@ -1,6 +1,6 @@
-//! Helpers of the SAML tests: a server of its own on a manual clock with an enterprise workspace, an IdP with an
-//! RSA key made at test time (self-signed certificate, like `server/src/saml/tests.rs`), Responses signed with
-//! xmlsec through samael, and a browser that does not follow redirects.
+//! Helpers of the SAML tests: a server of its own on a manual clock with an enterprise workspace, IdPs with RSA keys
+//! made at test time (`saml::testing`, shared with `server/src/saml/tests.rs`), Responses signed with xmlsec, and a
+//! browser that does not follow redirects.
 
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
@@ -9,62 +9,33 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use idconform_server::ServerConfig;
 use idconform_server::clock::{Clock, ManualClock};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
-use openssl::x509::{X509Builder, X509NameBuilder};
+use idconform_server::saml::testing::TestKey;
 use reqwest::{Method, StatusCode};
-use samael::crypto::{Crypto, CryptoProvider};
 use serde_json::{Value, json};
 
 use crate::admin_support::{Auth, Ws, call, workspace};
 use crate::oauth_support::{enc, parse_query};
 use crate::support::{Resp, Server, spawn_with_clock};
 
-/// An IdP signing key and its self-signed certificate.
+/// An IdP signing key: the ACS tests' own (`saml::testing`), with its certificate in PEM.
 pub struct IdpKey {
-    pub pkey: PKey<Private>,
-    pub private_der: Vec<u8>,
-    pub cert_der: Vec<u8>,
+    key: TestKey,
     pub cert_pem: String,
 }
 
 impl IdpKey {
     fn generate(cn: &str) -> IdpKey {
-        let pkey = PKey::from_rsa(Rsa::generate(2048).expect("RSA key")).expect("PKey");
-        let mut name = X509NameBuilder::new().expect("name builder");
-        name.append_entry_by_text("CN", cn).expect("CN");
-        let name = name.build();
-        let mut builder = X509Builder::new().expect("X509 builder");
-        builder.set_version(2).expect("version");
-        let serial = BigNum::from_u32(1).and_then(|n| n.to_asn1_integer()).expect("serial");
-        builder.set_serial_number(&serial).expect("serial");
-        builder.set_subject_name(&name).expect("subject");
-        builder.set_issuer_name(&name).expect("issuer");
-        builder.set_pubkey(&pkey).expect("pubkey");
-        builder.set_not_before(&Asn1Time::days_from_now(0).expect("time")).expect("not before");
-        builder.set_not_after(&Asn1Time::days_from_now(3650).expect("time")).expect("not after");
-        builder.sign(&pkey, MessageDigest::sha256()).expect("self-sign");
-        let cert = builder.build();
-        IdpKey {
-            private_der: pkey.private_key_to_der().expect("key DER"),
-            cert_der: cert.to_der().expect("cert DER"),
-            cert_pem: String::from_utf8(cert.to_pem().expect("PEM")).expect("UTF-8"),
-            pkey,
-        }
+        let key = TestKey::generate(cn);
+        IdpKey { cert_pem: key.cert_pem(), key }
     }
 
     pub fn cert_base64(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(&self.cert_der)
+        self.key.cert_base64()
     }
 
     /// Signs the HTTP-Redirect binding's octets (SAML Bindings §3.4.4.1) with RSA-SHA256.
     pub fn sign_query(&self, octets: &str) -> String {
-        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &self.pkey).expect("signer");
-        signer.update(octets.as_bytes()).expect("update");
-        base64::engine::general_purpose::STANDARD.encode(signer.sign_to_vec().expect("sign"))
+        self.key.sign_query(octets)
     }
 }
 
@@ -137,11 +108,7 @@ impl ResponseSpec {
             acs = self.acs,
             audience = self.audience,
         );
-        let signed = Crypto::sign_xml(&assertion, &key.private_der).expect("xmlsec signs");
-        let signed = match signed.strip_prefix("<?xml") {
-            Some(rest) => rest.split_once("?>").map(|(_, body)| body.trim_start().to_owned()).unwrap_or(signed),
-            None => signed,
-        };
+        let signed = key.key.sign_xml(&assertion);
         format!(
             r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_resp_{aid}" Version="2.0" IssueInstant="{now}" Destination="{acs}"{irt}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>{signed}</samlp:Response>"#,
             aid = self.assertion_id.trim_start_matches('_'),
