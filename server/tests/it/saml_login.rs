@@ -376,3 +376,29 @@ async fn with_corporate_domains_only_their_members_sign_in() {
     let xml = e.spec(&e.ws.id, Some(&id), IDP, &e.ws.member.email.to_uppercase()).signed_by(&keys().idp);
     assert_eq!(e.post_response(&xml, None).await.status, StatusCode::SEE_OTHER, "emails compare case-insensitively");
 }
+
+#[tokio::test]
+async fn forged_host_headers_cannot_grow_the_service_providers_without_bound() {
+    let e = env().await;
+    e.connection(&e.ws, IDP, &keys().idp).await;
+    // The real origin's provider exists and holds a pending request.
+    e.request_id(&e.ws.id).await;
+    let client = browser();
+    let mut refused = None;
+    for i in 0..1100 {
+        let r = read(
+            client.get(format!("{}/saml/authorize/{}", e.s.origin, e.ws.id)).header("host", format!("h{i}.evil.test")),
+        )
+        .await;
+        if r.status != StatusCode::FOUND {
+            assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+            assert_eq!(r.body["code"], "busy");
+            refused = Some(i);
+            break;
+        }
+    }
+    assert_eq!(refused, Some(1023), "1024 providers at most, the real origin's included");
+    let id = e.request_id(&e.ws.id).await;
+    let xml = e.spec(&e.ws.id, Some(&id), IDP, &e.ws.member.email).signed_by(&keys().idp);
+    assert_eq!(e.post_response(&xml, None).await.status, StatusCode::SEE_OTHER, "the real origin still signs in");
+}
