@@ -1,5 +1,6 @@
 //! `SamlError`, the one error enum of the SAML service provider: one variant per guard of the assertion consumer
-//! service, so a test or a log line says which guard refused a Response. Messages carry identifiers, URLs and
+//! service and of the routes around it (`saml::service`), so a test, a log line or an error body's `code` says
+//! which guard refused a message. Messages carry identifiers, URLs and
 //! algorithm names only (quoted and escaped when they come from the message), which is what an operator needs to
 //! fix a connection, never the assertion's content.
 
