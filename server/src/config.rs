@@ -16,4 +16,6 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Lifetimes of OAuth codes, tokens and rotated-out client secrets.
     pub oauth: crate::oauth::OAuthSettings,
+    /// The SAML service provider's settings.
+    pub saml: crate::saml::service::SamlConfig,
 }

@@ -30,8 +30,9 @@ pub fn build_state(
     let scim = Arc::new(scim::service::ScimService::new(store, clock.clone(), config.leniency, config.limits.clone())?);
     let issuer = config.public_url.clone().unwrap_or_else(|| "idconform".into());
     let admin = Arc::new(admin::AdminService::new(scim.clone(), clock.clone(), issuer));
-    let oauth = Arc::new(oauth::OAuthService::new(scim.clone(), admin.clone(), clock, config.oauth.clone()));
-    Ok(AppState { scim, admin, oauth, config: Arc::new(config) })
+    let oauth = Arc::new(oauth::OAuthService::new(scim.clone(), admin.clone(), clock.clone(), config.oauth.clone()));
+    let saml = Arc::new(saml::service::SamlService::new(scim.clone(), admin.clone(), clock, config.saml.clone()));
+    Ok(AppState { scim, admin, oauth, saml, config: Arc::new(config) })
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::store::{
-    DirectoryRecord, MemberRecord, OAuthAppRecord, OAuthCodeRecord, OAuthGrantRecord, SessionRecord, SigningKeyRecord,
-    Snapshot, TokenRecord, WorkspaceRecord, Write,
+    DirectoryRecord, MemberRecord, OAuthAppRecord, OAuthCodeRecord, OAuthGrantRecord, SamlConnectionRecord,
+    SamlSettingsRecord, SessionRecord, SigningKeyRecord, Snapshot, TokenRecord, WorkspaceRecord, Write,
 };
 
 /// Prefix of SCIM bearer tokens, so leaked tokens are recognisable by secret scanners.
@@ -63,6 +63,10 @@ pub struct Tenancy {
     refresh_index: HashMap<[u8; 32], String>,
     /// Revoked access-token ids → when they expire anyway (seconds since the epoch).
     revoked_jtis: HashMap<String, i64>,
+    /// SAML IdP connections by id.
+    pub saml_connections: HashMap<String, SamlConnectionRecord>,
+    /// SAML enforcement by workspace id (absent: not enforced, no domains).
+    pub saml_settings: HashMap<String, SamlSettingsRecord>,
 }
 
 impl Tenancy {
@@ -96,6 +100,12 @@ impl Tenancy {
         }
         for r in &snap.revoked_jtis {
             t.revoked_jtis.insert(r.jti.clone(), r.expires_at);
+        }
+        for c in &snap.saml_connections {
+            t.saml_connections.insert(c.id.clone(), c.clone());
+        }
+        for x in &snap.saml_settings {
+            t.saml_settings.insert(x.workspace_id.clone(), x.clone());
         }
         t
     }
@@ -173,6 +183,15 @@ impl Tenancy {
             Write::PutRevokedJti(r) => {
                 self.revoked_jtis.insert(r.jti.clone(), r.expires_at);
             }
+            Write::PutSamlConnection(r) => {
+                self.saml_connections.insert(r.id.clone(), r.clone());
+            }
+            Write::DeleteSamlConnection { id } => {
+                self.saml_connections.remove(id);
+            }
+            Write::PutSamlSettings(r) => {
+                self.saml_settings.insert(r.workspace_id.clone(), r.clone());
+            }
             Write::PutResource(_) | Write::DeleteResource { .. } | Write::PutLogo(_) | Write::DeleteLogo { .. } => {}
         }
     }
@@ -196,6 +215,25 @@ impl Tenancy {
             .filter(|s| s.member_id == member_id && s.expires_at.as_str() <= now)
             .map(|s| s.hash)
             .collect()
+    }
+
+    /// Hashes of every session of a member.
+    pub fn sessions_of(&self, member_id: &str) -> Vec<[u8; 32]> {
+        self.sessions.values().filter(|s| s.member_id == member_id).map(|s| s.hash).collect()
+    }
+
+    /// The workspace's SAML connections, oldest first.
+    pub fn saml_connections_of(&self, workspace_id: &str) -> Vec<&SamlConnectionRecord> {
+        let mut v: Vec<&SamlConnectionRecord> =
+            self.saml_connections.values().filter(|c| c.workspace_id == workspace_id).collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// The workspace that enforces SAML sign-in for an email's domain, if one does.
+    pub fn saml_enforced_for(&self, email: &str) -> Option<&SamlSettingsRecord> {
+        let domain = email.rsplit_once('@')?.1.to_ascii_lowercase();
+        self.saml_settings.values().find(|s| s.enforced && s.domains.contains(&domain))
     }
 
     /// The session whose cookie value hashes to `hash`, compared in constant time, if it has not expired at `now`.

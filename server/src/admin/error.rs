@@ -42,6 +42,10 @@ pub enum AdminError {
     /// 403: the workspace's plan does not include this feature.
     #[error("{0}")]
     PlanRequired(String),
+    /// 403: the member's email domain must sign in with SAML single sign-on (the workspace enforces it), so a
+    /// password log-in is refused.
+    #[error("{0}")]
+    SsoRequired(String),
     /// 404: no such object in the caller's workspace (objects of other workspaces are not found either).
     #[error("{0}")]
     NotFound(String),
@@ -65,7 +69,10 @@ impl AdminError {
         match self {
             AdminError::BadRequest(_) => 400,
             AdminError::Unauthorized(_) => 401,
-            AdminError::Csrf(_) | AdminError::Forbidden(_) | AdminError::PlanRequired(_) => 403,
+            AdminError::Csrf(_)
+            | AdminError::Forbidden(_)
+            | AdminError::PlanRequired(_)
+            | AdminError::SsoRequired(_) => 403,
             AdminError::NotFound(_) => 404,
             AdminError::Conflict(_) => 409,
             AdminError::UnsupportedMediaType(_) => 415,
@@ -82,6 +89,7 @@ impl AdminError {
             AdminError::Csrf(_) => "csrf_failed",
             AdminError::Forbidden(_) => "forbidden",
             AdminError::PlanRequired(_) => "plan_required",
+            AdminError::SsoRequired(_) => "sso_required",
             AdminError::NotFound(_) => "not_found",
             AdminError::Conflict(_) => "conflict",
             AdminError::UnsupportedMediaType(_) => "unsupported_media_type",

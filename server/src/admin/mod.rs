@@ -448,6 +448,7 @@ impl AdminService {
         let (Some(email), Some(password)) = (email, password) else {
             return Err(AdminError::Internal("validated fields are missing".into()));
         };
+        self.check_sso_required(&email, workspace.as_deref())?;
         let candidate = {
             let t = self.scim.tenancy().read();
             let found: Vec<&MemberRecord> = t
@@ -470,6 +471,29 @@ impl AdminService {
             Some(m) if ok && m.active => m,
             _ => return Err(AdminError::Unauthorized("invalid email or password".into())),
         };
+        self.open_session(&member).await
+    }
+
+    /// Whether password log-in is refused for `email` because a workspace enforces SAML for its domain: when the
+    /// request names that workspace or none (naming another workspace logs in there). Decided from the domain
+    /// alone, before any account is looked up, so the answer says nothing about who has an account.
+    fn check_sso_required(&self, email: &str, workspace: Option<&str>) -> AdminResult<()> {
+        let t = self.scim.tenancy().read();
+        match t.saml_enforced_for(email) {
+            Some(s) if workspace.is_none_or(|w| w == s.workspace_id) => {
+                let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+                Err(AdminError::SsoRequired(format!(
+                    "workspace {ws:?} requires SAML single sign-on for {domain}; sign in at /saml/authorize/{ws}",
+                    ws = s.workspace_id
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens a dashboard session for `member` (after a password or a SAML log-in): its cookie value, shown once,
+    /// and CSRF token.
+    pub async fn open_session(&self, member: &MemberRecord) -> AdminResult<LoginOutcome> {
         let session = random_secret();
         let now = self.clock.now();
         let rec = SessionRecord {
@@ -492,7 +516,22 @@ impl AdminService {
                 Ok::<_, AdminError>((batch, ()))
             })
             .await?;
-        Ok(LoginOutcome { csrf_token: auth::csrf_token(&session), session, member: member_view(&member), expires_at })
+        Ok(LoginOutcome { csrf_token: auth::csrf_token(&session), session, member: member_view(member), expires_at })
+    }
+
+    /// Ends every session of these members (an IdP's single logout); returns how many ended.
+    pub async fn end_sessions_of(&self, member_ids: &[String]) -> AdminResult<usize> {
+        self.scim
+            .admin_write(None, |t| {
+                let batch: Batch = member_ids
+                    .iter()
+                    .flat_map(|m| t.sessions_of(m))
+                    .map(|hash| Write::DeleteSession { hash })
+                    .collect();
+                let n = batch.len();
+                Ok::<_, AdminError>((batch, n))
+            })
+            .await
     }
 
     /// Ends a session (its cookie stops working at once).

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod oauth;
 pub mod openapi;
+pub mod saml;
 pub mod scim;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub scim: Arc<ScimService>,
     pub admin: Arc<AdminService>,
     pub oauth: Arc<crate::oauth::OAuthService>,
+    pub saml: Arc<crate::saml::service::SamlService>,
     pub config: Arc<ServerConfig>,
 }
 
@@ -115,6 +117,12 @@ fn admin_routes() -> Router<AppState> {
         .route("/oauth/apps", get(oauth::list_apps).post(oauth::create_app))
         .route("/oauth/apps/{id}", get(oauth::get_app).patch(oauth::update_app).delete(oauth::delete_app))
         .route("/oauth/apps/{id}/rotate-secret", post(oauth::rotate_secret))
+        .route("/saml/connections", get(saml::list_connections).post(saml::create_connection))
+        .route(
+            "/saml/connections/{id}",
+            get(saml::get_connection).patch(saml::update_connection).delete(saml::delete_connection),
+        )
+        .route("/saml/enforce", get(saml::get_enforce).patch(saml::update_enforce))
         // Unknown management paths answer in the management error shape, not as SCIM errors.
         .route("/api/{*rest}", axum::routing::any(admin::no_such_route))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -154,6 +162,18 @@ fn oauth_routes() -> Router<AppState> {
         .route("/v2/mcp", get(oauth::mcp_get).post(oauth::mcp_post))
 }
 
+/// The SAML 2.0 service provider's protocol routes (SAML Bindings §3.4, §3.5; SAML Profiles §4.1, §4.4).
+fn saml_routes() -> Router<AppState> {
+    Router::new()
+        .route("/saml/metadata/{workspace_id}", get(saml::metadata))
+        .route("/saml/authorize/{workspace_id}", get(saml::authorize))
+        .route("/saml/callback", post(saml::callback))
+        .route("/saml/check", get(saml::check))
+        .route("/saml/logout/callback", get(saml::logout_callback_get).post(saml::logout_callback_post))
+        .route("/saml/logout/{workspace_id}", get(saml::logout))
+        .route("/saml/signed-out", get(saml::signed_out))
+}
+
 /// The whole server as a router.
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
@@ -162,6 +182,7 @@ pub fn app(state: AppState) -> Router {
         .merge(discovery_routes())
         .merge(admin_routes())
         .merge(oauth_routes())
+        .merge(saml_routes())
         .route(
             "/healthz",
             get(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "ok") }),

@@ -304,7 +304,7 @@ pub fn escape(s: &str) -> String {
 /// No scripts, no framing (RFC 9700 §4.16: clickjacking), no caching, and no referrer to other sites (the page's
 /// URL carries the request; RFC 9700 §4.2.4). `same-origin` rather than `no-referrer`: under `no-referrer`
 /// browsers send `Origin: null` with the page's own form posts (Fetch §3.2.5), which the cross-site check refuses.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width\"><title>{t}</title><style>body{{font-family:sans-serif;max-width:28rem;\
@@ -485,6 +485,7 @@ pub async fn login(State(s): State<AppState>, req: Request) -> Response {
             r
         }
         Err(AdminError::Internal(m)) => error_page(&OAuthError::ServerError(m)),
+        Err(e @ AdminError::SsoRequired(_)) => login_page(StatusCode::FORBIDDEN, &v, &f, Some(&e.to_string())),
         Err(_) => login_page(StatusCode::UNAUTHORIZED, &v, &f, Some("Invalid email or password.")),
     }
 }

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{admin, oauth};
+use super::{admin, oauth, saml};
 use crate::admin as domain;
 
 /// Body of `POST /api/v1/session`.
@@ -139,7 +139,7 @@ pub struct DirectoryList {
 pub struct ErrorBody {
     /// What went wrong.
     detail: String,
-    /// `bad_request`, `unauthorized`, `csrf_failed`, `forbidden`, `plan_required`, `not_found`, `conflict`,
+    /// `bad_request`, `unauthorized`, `csrf_failed`, `forbidden`, `plan_required`, `sso_required`, `not_found`, `conflict`,
     /// `unsupported_media_type`, `internal_error`.
     code: String,
 }
@@ -227,6 +227,136 @@ pub struct UpdateAppRequest {
 pub struct RotateSecretRequest {
     /// How long the previous secret keeps working (0 to 2592000 seconds; default 86400).
     grace_period_seconds: Option<i64>,
+}
+
+/// Body of `POST /saml/connections`: `metadata_xml`, or the manual fields (`entity_id`, `sso_url`, `certificates`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateSamlConnectionRequest {
+    /// The IdP's metadata (an md:EntityDescriptor; at most 256 KiB; no DOCTYPE).
+    metadata_xml: Option<String>,
+    /// The IdP's entity ID (manual form).
+    entity_id: Option<String>,
+    /// The IdP's SSO URL, HTTP-Redirect binding (manual form).
+    sso_url: Option<String>,
+    /// The IdP's single logout URL, HTTP-Redirect binding.
+    slo_url: Option<String>,
+    /// 1 to 5 signing certificates, PEM (manual form).
+    certificates: Option<Vec<String>>,
+    /// Accept SHA-1 signatures; default false.
+    allow_sha1: Option<bool>,
+    /// Accept IdP-initiated sign-in; default false.
+    allow_idp_initiated: Option<bool>,
+}
+
+/// Body of `PATCH /saml/connections/{id}`: any field of the create body (`slo_url: null` removes it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateSamlConnectionRequest {
+    /// New IdP metadata: replaces entity ID, URLs and certificates.
+    metadata_xml: Option<String>,
+    /// New entity ID.
+    entity_id: Option<String>,
+    /// New SSO URL.
+    sso_url: Option<String>,
+    /// New single logout URL, or `null` for none.
+    slo_url: Option<String>,
+    /// New certificates (replaces the list).
+    certificates: Option<Vec<String>>,
+    /// Accept SHA-1 signatures.
+    allow_sha1: Option<bool>,
+    /// Accept IdP-initiated sign-in.
+    allow_idp_initiated: Option<bool>,
+}
+
+/// Body of `PATCH /saml/enforce`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateEnforceRequest {
+    /// Require SAML sign-in for the domains (needs at least one domain and a connection).
+    enforced: Option<bool>,
+    /// Corporate email domains; public mail services are refused.
+    domains: Option<Vec<String>>,
+}
+
+/// `{"items": [...]}` of SAML connections.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct SamlConnectionList {
+    /// Oldest first.
+    items: Vec<crate::saml::connections::ConnectionView>,
+}
+
+/// The SAML 2.0 protocol routes, with generic bodies: their parameters are SAML Bindings'.
+struct SamlPaths;
+
+impl Modify for SamlPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use HttpMethod::{Get, Post};
+        let routes: &[(&str, HttpMethod, &str, &str)] = &[
+            (
+                "/saml/metadata/{workspace_id}",
+                Get,
+                "The workspace's SP metadata (SAML Metadata §2.4.4)",
+                "application/samlmetadata+xml",
+            ),
+            (
+                "/saml/authorize/{workspace_id}",
+                Get,
+                "SP-initiated sign-in: a 302 to the IdP with an AuthnRequest (HTTP-Redirect, SAML Bindings §3.4); `RelayState` is a path on this server or an allowlisted URL",
+                "text/html",
+            ),
+            (
+                "/saml/callback",
+                Post,
+                "The assertion consumer service (HTTP-POST, SAML Bindings §3.5): `SAMLResponse`, `RelayState`; a 303 with the session cookie, or a 4xx whose `code` names the refusing guard",
+                "application/json",
+            ),
+            (
+                "/saml/logout/{workspace_id}",
+                Get,
+                "SP-initiated single logout: ends the session, then a LogoutRequest to the IdP if it has a single logout service",
+                "text/html",
+            ),
+            (
+                "/saml/logout/callback",
+                Get,
+                "Single logout service (HTTP-Redirect): the IdP's LogoutResponse, or its signed LogoutRequest",
+                "text/html",
+            ),
+            ("/saml/logout/callback", Post, "Single logout service (HTTP-POST): the IdP's LogoutResponse", "text/html"),
+        ];
+        let obj = || ContentBuilder::new().schema(Some(ObjectBuilder::new().build())).build();
+        for (path, m, summary, media) in routes {
+            let mut op = OperationBuilder::new()
+                .tag("SAML 2.0")
+                .summary(Some(*summary))
+                .response("200", ResponseBuilder::new().description("Success").content(*media, obj()))
+                .response(
+                    "default",
+                    ResponseBuilder::new()
+                        .description("Refused: {\"detail\", \"code\"}, `code` naming the guard")
+                        .content("application/json", obj()),
+                );
+            if path.contains("{workspace_id}") {
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name("workspace_id")
+                        .parameter_in(ParameterIn::Path)
+                        .required(utoipa::openapi::Required::True),
+                );
+            }
+            if matches!(m, Post) {
+                op = op.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/x-www-form-urlencoded", obj())
+                        .required(Some(utoipa::openapi::Required::True))
+                        .build(),
+                ));
+            }
+            openapi.paths.add_path_operation(*path, vec![m.clone()], op.build());
+        }
+    }
 }
 
 /// The OAuth 2.0 protocol endpoints (RFC 6749 and friends), with generic bodies: their parameters are the RFCs'.
@@ -448,7 +578,7 @@ impl Modify for ScimPaths {
         title = "idconform reference server",
         version = "v1",
         description = "SCIM 2.0 provisioning (`/scim/v2`, authenticated by directory tokens) and its management API: \
-            sessions, members, SCIM directories and tokens, OAuth apps; and the OAuth 2.0 authorization server. Management routes take an admin bearer JWT, or the \
+            sessions, members, SCIM directories and tokens, OAuth apps, SAML connections; the OAuth 2.0 authorization server and the SAML 2.0 service provider. Management routes take an admin bearer JWT, or the \
             session cookie with `X-CSRF-Token` on state-changing requests."
     ),
     paths(
@@ -460,16 +590,20 @@ impl Modify for ScimPaths {
         admin::revoke_token,
         oauth::list_apps, oauth::create_app, oauth::get_app, oauth::update_app, oauth::delete_app,
         oauth::rotate_secret,
+        saml::list_connections, saml::create_connection, saml::get_connection, saml::update_connection,
+        saml::delete_connection, saml::get_enforce, saml::update_enforce, saml::check,
     ),
     components(schemas(ErrorBody, ValidationErrorBody, FieldErrorBody)),
-    modifiers(&Security, &ScimPaths, &OAuthPaths),
+    modifiers(&Security, &ScimPaths, &OAuthPaths, &SamlPaths),
     tags(
         (name = "session", description = "Dashboard log-in: an HttpOnly, SameSite=Lax cookie and its CSRF token"),
         (name = "members", description = "The workspace and its members"),
         (name = "directories", description = "SCIM directories (enterprise plan; admins and owners)"),
         (name = "scim-tokens", description = "SCIM bearer tokens (enterprise plan; admins and owners)"),
         (name = "oauth-apps", description = "OAuth app registrations (admins and owners)"),
+        (name = "saml", description = "SAML connections and enforcement (enterprise plan; admins and owners), and the SSO check"),
         (name = "OAuth 2.0", description = "The authorization server (RFC 6749, 7009, 7636, 7662, 8414, 9068, 9207, 9728)"),
+        (name = "SAML 2.0", description = "The SAML 2.0 service provider (SAML Core, Bindings, Profiles, Metadata); outgoing requests are not signed"),
         (name = "SCIM 2.0", description = "The SCIM service provider (RFC 7643, RFC 7644, RFC 9865)"),
     )
 )]

@@ -1,5 +1,6 @@
 //! `SamlError`, the one error enum of the SAML service provider: one variant per guard of the assertion consumer
-//! service, so a test or a log line says which guard refused a Response. Messages carry identifiers, URLs and
+//! service and of the routes around it (`saml::service`), so a test, a log line or an error body's `code` says
+//! which guard refused a message. Messages carry identifiers, URLs and
 //! algorithm names only (quoted and escaped when they come from the message), which is what an operator needs to
 //! fix a connection, never the assertion's content.
 
@@ -144,4 +145,119 @@ pub enum SamlError {
     /// The replay cache is full of unexpired entries; refusing is safer than forgetting one.
     #[error("too many recent assertions; try again later")]
     ReplayCacheFull,
+
+    // --- the routes around the ACS (`saml::service`) ---
+    /// The workspace named in the URL does not exist, or has no SAML sign-in (no enterprise plan).
+    #[error("workspace {0:?} has no SAML sign-in")]
+    UnknownWorkspace(String),
+    /// The workspace has no SAML connection (or not the one named).
+    #[error("no SAML connection: {0}")]
+    NoConnection(String),
+    /// The Issuer of a posted message names no connection of the workspace its request belongs to (SAML Profiles
+    /// §4.1.4.2: the assertion's Issuer identifies the IdP; a Response for another workspace's IdP fails here).
+    #[error("Issuer {0:?} is not an IdP of this workspace")]
+    UnknownIssuer(String),
+    /// The RelayState is neither a path on this server nor an allowlisted URL (an open redirect otherwise), or is
+    /// longer than the 80 bytes SAML Bindings §3.4.3 allows.
+    #[error("RelayState refused: {0}")]
+    RelayState(String),
+    /// The verified NameID names no active member of the workspace, or one outside its corporate domains.
+    #[error("no active member of this workspace for the asserted NameID")]
+    UnknownMember,
+    /// The binding's parameters are missing or unreadable (SAML Bindings §3.4.4, §3.5.4): no `SAMLResponse`, a
+    /// repeated parameter, an inflation error or a message over the size cap.
+    #[error("bad SAML binding parameters: {0}")]
+    Binding(String),
+    /// IdP metadata that cannot be used (SAML Metadata §2.3.2, §2.4.3): no EntityDescriptor, no IDPSSODescriptor,
+    /// no SingleSignOnService with a supported binding, no signing certificate.
+    #[error("unusable IdP metadata: {0}")]
+    Metadata(String),
+    /// An IdP LogoutRequest whose HTTP-Redirect signature (SAML Bindings §3.4.4.1) is missing or does not verify
+    /// with the connection's certificates (SAML Profiles §4.4.3.1: it MUST be authenticated).
+    #[error("the LogoutRequest is not signed by the IdP: {0}")]
+    LogoutSignature(String),
+    /// Service providers exist for too many origins (Host headers) already, each still holding requests or
+    /// assertions it must remember; refusing a new one is safer than forgetting them.
+    #[error("too many service providers are active; try again later")]
+    Busy,
+    /// A failure of the server (storage); nothing was changed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl SamlError {
+    /// The HTTP status of a refusal: 400 for unreadable input, 404 for an unknown workspace or connection, 500 for
+    /// a server failure, 503 when no service provider can be made, 403 for every message that was read and not
+    /// trusted (a full replay cache included: a verification that cannot be completed is a refusal).
+    pub fn status(&self) -> u16 {
+        use SamlError::*;
+        match self {
+            TooLarge { .. }
+            | Base64
+            | NotUtf8
+            | Doctype
+            | MalformedXml(_)
+            | NotAResponse(_)
+            | Binding(_)
+            | RelayState(_)
+            | Metadata(_)
+            | InvalidCertificate(_) => 400,
+            UnknownWorkspace(_) | NoConnection(_) => 404,
+            Internal(_) => 500,
+            Busy => 503,
+            _ => 403,
+        }
+    }
+
+    /// The guard that refused, as a stable snake-case name (the `code` of the error body).
+    pub fn code(&self) -> &'static str {
+        use SamlError::*;
+        match self {
+            NoCertificate => "no_certificate",
+            InvalidCertificate(_) => "invalid_certificate",
+            TooLarge { .. } => "too_large",
+            Base64 => "base64",
+            NotUtf8 => "not_utf8",
+            Doctype => "doctype",
+            MalformedXml(_) => "malformed_xml",
+            NotAResponse(_) => "not_a_response",
+            DuplicateId(_) => "duplicate_id",
+            EncryptedAssertion => "encrypted_assertion",
+            NoAssertion => "no_assertion",
+            AssertionCount => "assertion_count",
+            Unsigned => "unsigned",
+            SignatureStructure(_) => "signature_structure",
+            SignatureReference { .. } => "signature_reference",
+            UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            Sha1Refused(_) => "sha1_refused",
+            SignatureInvalid => "signature_invalid",
+            SignedElementMismatch => "signed_element_mismatch",
+            Status(_) => "status",
+            Destination { .. } => "destination",
+            Issuer { .. } => "issuer",
+            NameId(_) => "name_id",
+            SubjectConfirmation(_) => "subject_confirmation",
+            Recipient { .. } => "recipient",
+            Expired(_) => "expired",
+            NotYetValid(_) => "not_yet_valid",
+            Timestamp(_) => "timestamp",
+            Conditions(_) => "conditions",
+            Audience => "audience",
+            NoAuthnStatement => "no_authn_statement",
+            InResponseTo(_) => "in_response_to",
+            Unsolicited => "unsolicited",
+            Replay(_) => "replay",
+            ReplayCacheFull => "replay_cache_full",
+            UnknownWorkspace(_) => "unknown_workspace",
+            NoConnection(_) => "no_connection",
+            UnknownIssuer(_) => "unknown_issuer",
+            RelayState(_) => "relay_state",
+            UnknownMember => "unknown_member",
+            Binding(_) => "binding",
+            Metadata(_) => "metadata",
+            LogoutSignature(_) => "logout_signature",
+            Busy => "busy",
+            Internal(_) => "internal_error",
+        }
+    }
 }

@@ -35,9 +35,16 @@
 //! Time comes from the injected [`Clock`]; a boundary is accepted at exactly `NotBefore - skew` and refused at
 //! exactly `NotOnOrAfter + skew` (SAML Core §2.5.1.2: NotOnOrAfter is exclusive).
 
+pub mod connections;
 mod dsig;
 pub mod error;
+pub mod messages;
+pub mod metadata;
+pub mod service;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing;
 mod xml;
 
 use std::borrow::Cow;
@@ -249,6 +256,11 @@ impl ServiceProvider {
     /// The pending AuthnRequests.
     pub fn requests(&self) -> &AuthnRequestStore {
         &self.requests
+    }
+
+    /// The replay cache.
+    pub fn replay(&self) -> &ReplayCache {
+        &self.replay
     }
 
     /// Records a new AuthnRequest to `connection` and returns its ID, for the request's `ID` attribute.
@@ -491,6 +503,41 @@ impl ServiceProvider {
     }
 }
 
+/// Where a posted Response says it comes from and what it answers, read **unverified**, only to pick the workspace
+/// and connection whose [`ServiceProvider::verify_response`] then decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    /// The Response's InResponseTo, else the bearer confirmation's.
+    pub in_response_to: Option<String>,
+    /// The Response's Issuer, else the Assertion's.
+    pub issuer: Option<String>,
+}
+
+/// Reads a Response's [`Routing`] with the same size cap, DOCTYPE refusal and strict parser as the ACS.
+pub fn peek_routing(input: ResponseInput<'_>, max: usize) -> Result<Routing, SamlError> {
+    let bytes = decode(input, max)?;
+    if has_doctype(&bytes) {
+        return Err(SamlError::Doctype);
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| SamlError::NotUtf8)?;
+    let doc = xml::parse(text).map_err(xml_error)?;
+    if !doc.is(PROTOCOL_NS, "Response") {
+        return Err(SamlError::NotAResponse(format!("root element is `{}`", doc.name)));
+    }
+    let assertion = doc.single_child(ASSERTION_NS, "Assertion").ok().flatten();
+    let issuer_of = |e: &Element| e.single_child(ASSERTION_NS, "Issuer").ok().flatten().and_then(Element::text);
+    let confirmation_irt = assertion
+        .and_then(|a| a.single_child(ASSERTION_NS, "Subject").ok().flatten())
+        .and_then(|s| s.children_named(ASSERTION_NS, "SubjectConfirmation").next())
+        .and_then(|c| c.single_child(ASSERTION_NS, "SubjectConfirmationData").ok().flatten())
+        .and_then(|d| d.attr("InResponseTo"))
+        .map(str::to_owned);
+    Ok(Routing {
+        in_response_to: doc.attr("InResponseTo").map(str::to_owned).or(confirmation_irt),
+        issuer: issuer_of(&doc).or_else(|| assertion.and_then(issuer_of)).map(|i| i.trim().to_owned()),
+    })
+}
+
 /// The message bytes, within the size cap. The HTTP-POST binding never deflates (SAML Bindings §3.5.4), so
 /// nothing here inflates, and a deflate bomb is just invalid XML.
 fn decode(input: ResponseInput<'_>, max: usize) -> Result<Cow<'_, [u8]>, SamlError> {
@@ -517,12 +564,12 @@ fn decode(input: ResponseInput<'_>, max: usize) -> Result<Cow<'_, [u8]>, SamlErr
 }
 
 /// Whether `<!DOCTYPE` or `<!ENTITY` appears anywhere (in any case, in comments and CDATA too).
-fn has_doctype(bytes: &[u8]) -> bool {
+pub(crate) fn has_doctype(bytes: &[u8]) -> bool {
     bytes.windows(9).any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
         || bytes.windows(8).any(|w| w.eq_ignore_ascii_case(b"<!ENTITY"))
 }
 
-fn xml_error(error: XmlError) -> SamlError {
+pub(crate) fn xml_error(error: XmlError) -> SamlError {
     match error {
         XmlError::Doctype => SamlError::Doctype,
         XmlError::Malformed(reason) => SamlError::MalformedXml(reason),
@@ -557,7 +604,7 @@ fn time(element: &Element, name: &str) -> Result<Option<DateTime<Utc>>, SamlErro
         .ok_or_else(|| SamlError::Timestamp(format!("{}@{name} is not a UTC xsd:dateTime", element.name)))
 }
 
-fn parse_utc(value: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_utc(value: &str) -> Option<DateTime<Utc>> {
     let local = value.strip_suffix('Z').unwrap_or(value);
     chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
 }

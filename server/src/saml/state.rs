@@ -64,6 +64,12 @@ impl AuthnRequestStore {
         }
     }
 
+    /// The connection request `id` is pending for, without consuming it: only for routing a Response to the
+    /// service provider that sent its request; [`AuthnRequestStore::take`] still decides.
+    pub fn connection_of(&self, id: &str) -> Option<String> {
+        self.pending.lock().get(id).map(|o| o.connection_id.clone())
+    }
+
     /// How many requests are pending (expired ones included until they are swept).
     pub fn len(&self) -> usize {
         self.pending.lock().len()

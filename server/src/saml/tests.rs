@@ -3,18 +3,11 @@
 
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine;
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::x509::{X509Builder, X509NameBuilder};
-use samael::crypto::{Crypto, CryptoProvider};
-
+use super::testing::TestKey as Key;
 use super::*;
 use crate::clock::ManualClock;
+use base64::Engine;
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
 const ACS: &str = "https://sp.example.test/saml/acs";
 const SP_ENTITY: &str = "https://sp.example.test/saml/metadata";
@@ -27,41 +20,6 @@ fn t0() -> DateTime<Utc> {
 
 fn xsd(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// An RSA key and its self-signed certificate.
-struct Key {
-    private_der: Vec<u8>,
-    cert_der: Vec<u8>,
-}
-
-impl Key {
-    fn generate(cn: &str) -> Key {
-        let pkey = PKey::from_rsa(Rsa::generate(2048).expect("RSA key")).expect("PKey");
-        let mut name = X509NameBuilder::new().expect("name builder");
-        name.append_entry_by_text("CN", cn).expect("CN");
-        let name = name.build();
-        let mut builder = X509Builder::new().expect("X509 builder");
-        builder.set_version(2).expect("version");
-        let serial = BigNum::from_u32(1).and_then(|n| n.to_asn1_integer()).expect("serial");
-        builder.set_serial_number(&serial).expect("serial");
-        builder.set_subject_name(&name).expect("subject");
-        builder.set_issuer_name(&name).expect("issuer");
-        builder.set_pubkey(&pkey).expect("pubkey");
-        builder.set_not_before(&Asn1Time::days_from_now(0).expect("time")).expect("not before");
-        builder.set_not_after(&Asn1Time::days_from_now(3650).expect("time")).expect("not after");
-        builder.sign(&pkey, MessageDigest::sha256()).expect("self-sign");
-        let cert = builder.build();
-        Key { private_der: pkey.private_key_to_der().expect("key DER"), cert_der: cert.to_der().expect("cert DER") }
-    }
-
-    fn cert(&self) -> SigningCertificate {
-        SigningCertificate::from_der(self.cert_der.clone()).expect("valid certificate")
-    }
-
-    fn cert_base64(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(&self.cert_der)
-    }
 }
 
 /// The IdP's key, a rolled-over second IdP key, and an attacker's.
@@ -153,12 +111,7 @@ impl Fixture {
     }
 
     fn sign_xml(&self, xml: &str) -> String {
-        let signed = Crypto::sign_xml(xml, &self.key.private_der).expect("xmlsec signs");
-        // Drop the XML declaration libxml2 adds, so the result can be embedded.
-        match signed.strip_prefix("<?xml") {
-            Some(rest) => rest.split_once("?>").map(|(_, body)| body.trim_start().to_owned()).unwrap_or(signed),
-            None => signed,
-        }
+        self.key.sign_xml(xml)
     }
 
     fn assertion(&self, signed: bool) -> String {

@@ -179,6 +179,44 @@ pub struct RevokedJtiRecord {
     pub expires_at: i64,
 }
 
+/// A SAML 2.0 IdP connection of a workspace: the IdP this service provider trusts for the workspace's sign-ins.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SamlConnectionRecord {
+    pub id: String,
+    pub workspace_id: String,
+    /// The IdP's entity ID (SAML Core §8.3.6); every Issuer of its messages must equal it.
+    pub entity_id: String,
+    /// The IdP's SingleSignOnService location, where AuthnRequests go.
+    pub sso_url: String,
+    /// The binding of `sso_url`: `redirect` (HTTP-Redirect, SAML Bindings §3.4) or `post` (HTTP-POST, §3.5).
+    #[serde(default = "default_binding")]
+    pub sso_binding: String,
+    /// The IdP's SingleLogoutService location (HTTP-Redirect), if it has one.
+    pub slo_url: Option<String>,
+    /// The IdP's signing certificates, PEM; several during a key rollover.
+    pub certificates: Vec<String>,
+    /// Whether RSA-SHA1 / SHA-1 signatures are accepted (legacy IdPs).
+    pub allow_sha1: bool,
+    /// Whether unsolicited (IdP-initiated) Responses are accepted (SAML Profiles §4.1.5).
+    pub allow_idp_initiated: bool,
+    pub created: String,
+}
+
+fn default_binding() -> String {
+    "redirect".into()
+}
+
+/// A workspace's SAML enforcement: when `enforced`, members whose email is in one of `domains` must sign in through
+/// the workspace's IdP, and password log-in refuses them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SamlSettingsRecord {
+    pub workspace_id: String,
+    pub enforced: bool,
+    /// Corporate email domains, lowercase.
+    pub domains: Vec<String>,
+    pub updated: String,
+}
+
 /// A stored SCIM resource in canonical form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceRecord {
@@ -250,6 +288,11 @@ pub enum Write {
     PutOAuthCode(OAuthCodeRecord),
     PutOAuthGrant(OAuthGrantRecord),
     PutRevokedJti(RevokedJtiRecord),
+    PutSamlConnection(SamlConnectionRecord),
+    DeleteSamlConnection {
+        id: String,
+    },
+    PutSamlSettings(SamlSettingsRecord),
 }
 
 /// The changes of one request, committed in one transaction.
@@ -271,6 +314,8 @@ pub struct Snapshot {
     pub oauth_codes: Vec<OAuthCodeRecord>,
     pub oauth_grants: Vec<OAuthGrantRecord>,
     pub revoked_jtis: Vec<RevokedJtiRecord>,
+    pub saml_connections: Vec<SamlConnectionRecord>,
+    pub saml_settings: Vec<SamlSettingsRecord>,
 }
 
 /// A boxed future returned by [`Store::commit`].

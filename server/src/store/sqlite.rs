@@ -46,6 +46,8 @@ CREATE INDEX IF NOT EXISTS oauth_codes_app ON oauth_codes(app_id);
 CREATE TABLE IF NOT EXISTS oauth_grants (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS oauth_grants_app ON oauth_grants(app_id);
 CREATE TABLE IF NOT EXISTS oauth_revoked_jtis (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS saml_connections (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS saml_settings (workspace_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 "#;
 
 /// Columns added after the first release, each added to an older database that lacks it (SQLite has no
@@ -85,7 +87,7 @@ fn load_json<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Re
     let mut s = conn.prepare(sql).map_err(db_err)?;
     let rows: Vec<String> = s.query_map([], |r| r.get::<_, String>(0)).and_then(Iterator::collect).map_err(db_err)?;
     rows.iter()
-        .map(|t| serde_json::from_str(t).map_err(|e| StoreError::Database(format!("unreadable OAuth record: {e}"))))
+        .map(|t| serde_json::from_str(t).map_err(|e| StoreError::Database(format!("unreadable record: {e}"))))
         .collect()
 }
 
@@ -331,6 +333,23 @@ fn apply_writes(conn: &mut Connection, batch: &[&Write]) -> Result<(), StoreErro
                     "INSERT INTO oauth_revoked_jtis (jti, expires_at) VALUES (?1, ?2) ON CONFLICT(jti) DO NOTHING",
                 )
                 .and_then(|mut s| s.execute(params![r.jti, r.expires_at])),
+            Write::PutSamlConnection(r) => to_json(r).and_then(|data| {
+                tx.prepare_cached(
+                    "INSERT INTO saml_connections (id, workspace_id, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                )
+                .and_then(|mut s| s.execute(params![r.id, r.workspace_id, data]))
+            }),
+            Write::DeleteSamlConnection { id } => tx
+                .prepare_cached("DELETE FROM saml_connections WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![id])),
+            Write::PutSamlSettings(r) => to_json(r).and_then(|data| {
+                tx.prepare_cached(
+                    "INSERT INTO saml_settings (workspace_id, data) VALUES (?1, ?2)
+                     ON CONFLICT(workspace_id) DO UPDATE SET data = excluded.data",
+                )
+                .and_then(|mut s| s.execute(params![r.workspace_id, data]))
+            }),
         }
         .map_err(db_err)?;
     }
@@ -481,6 +500,8 @@ impl Store for SqliteStore {
             .query_map([], |r| Ok(RevokedJtiRecord { jti: r.get(0)?, expires_at: r.get(1)? }))
             .and_then(Iterator::collect)
             .map_err(db_err)?;
+        snap.saml_connections = load_json(&conn, "SELECT data FROM saml_connections ORDER BY id")?;
+        snap.saml_settings = load_json(&conn, "SELECT data FROM saml_settings ORDER BY workspace_id")?;
         Ok(snap)
     }
 

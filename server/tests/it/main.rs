@@ -2,6 +2,7 @@
 
 mod admin_support;
 mod oauth_support;
+mod saml_support;
 mod support;
 
 mod admin_csrf;
@@ -25,6 +26,8 @@ mod pagination;
 mod patch;
 mod persistence;
 mod robustness;
+mod saml_login;
+mod saml_manage;
 mod search;
 mod snapshots;
 mod urls;
