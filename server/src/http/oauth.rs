@@ -124,8 +124,12 @@ impl IntoResponse for OAuthErrorResponse {
             tracing::error!(error = %msg, "internal error");
         }
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut r =
-            (status, axum::Json(json!({"error": e.code(), "error_description": e.to_string()}))).into_response();
+        let mut r = if matches!(e, OAuthError::MissingToken(_)) {
+            // RFC 6750 §3.1: a request without credentials gets no error code "or other error information".
+            status.into_response()
+        } else {
+            (status, axum::Json(json!({"error": e.code(), "error_description": e.to_string()}))).into_response()
+        };
         let challenge = match e {
             // RFC 6749 §5.2: a client that used the Authorization header gets 401 and a challenge of its scheme.
             OAuthError::InvalidClient { basic: true, .. } => Some("Basic realm=\"idconform\"".to_owned()),
