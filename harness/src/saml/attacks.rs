@@ -88,9 +88,10 @@ pub fn tampered_name_id(signed_xml: &str, name_id: &str) -> Result<String, SamlI
 /// element (fresh `_evil…` ID, no signature, the attacker's NameID) sits where an SP that reads "the first
 /// Assertion" or "the root" looks. IDs stay unique.
 ///
-/// With xmlsec, whose enveloped-signature transform (XML Signature §6.6.4) removes the whole `ds:Signature`
-/// subtree from what the Reference covers, the placements that put the signed content *inside* the signature
-/// (XSW1, XSW6, XSW8) no longer digest the same; the others still verify.
+/// libxmlsec1 refuses the placements that put the signed content *inside* the signature: XSW1 and XSW6 because a
+/// `ds:Signature` may hold only SignedInfo, SignatureValue, KeyInfo and Object (XML Signature §4.1), XSW8
+/// because the enveloped-signature transform (§6.6.4) removes the whole signature subtree, `ds:Object`
+/// included, from what the Reference digests. XSW2–5 and XSW7 still verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Xsw {
     /// Response signature. The root becomes the attacker's Response; the signed original (without its
@@ -146,7 +147,10 @@ pub fn xsw(signed_xml: &str, variant: Xsw, evil_name_id: &str) -> Result<String,
     let root_scope = doc.root_scope();
     if variant.wraps_response() {
         let signature_at = doc.root.child_index(DSIG_NS, "Signature").ok_or_else(|| {
-            SamlIdpError::NotApplicable(format!("{} wraps a Response signature; the Response is unsigned", variant.name()))
+            SamlIdpError::NotApplicable(format!(
+                "{} wraps a Response signature; the Response is unsigned",
+                variant.name()
+            ))
         })?;
         let mut original = doc.root.clone();
         original.remove_children(DSIG_NS, "Signature");
@@ -250,10 +254,9 @@ pub fn comment_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<Stri
         .and_then(|s| s.child_mut(ASSERTION_NS, "NameID"))
         .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))?;
     let text = name.text();
-    let rest = text
-        .strip_prefix(visible_prefix)
-        .filter(|rest| !rest.is_empty())
-        .ok_or_else(|| SamlIdpError::NotApplicable(format!("the NameID {text:?} does not extend {visible_prefix:?}")))?;
+    let rest = text.strip_prefix(visible_prefix).filter(|rest| !rest.is_empty()).ok_or_else(|| {
+        SamlIdpError::NotApplicable(format!("the NameID {text:?} does not extend {visible_prefix:?}"))
+    })?;
     name.children =
         vec![Node::Text(escape_text(visible_prefix)), Node::Comment(String::new()), Node::Text(escape_text(rest))];
     Ok(doc.to_xml())
@@ -372,13 +375,19 @@ pub const OTHER_URL: &str = "https://other.example.invalid/saml/acs";
 /// allowing `skew` must refuse, NotOnOrAfter being exclusive (SAML Core §2.5.1.2, Profiles §4.1.4.2).
 pub fn expired(spec: &ResponseSpec, skew: Duration) -> ResponseSpec {
     let until = spec.now - skew;
-    spec.clone().not_on_or_after(until).not_before(until - Duration::minutes(5)).issue_instant(until - Duration::minutes(5))
+    spec.clone()
+        .not_on_or_after(until)
+        .not_before(until - Duration::minutes(5))
+        .issue_instant(until - Duration::minutes(5))
 }
 
 /// The last accepted instant: NotOnOrAfter at `now - skew + 1 s` (the positive control of [`expired`]).
 pub fn last_valid_second(spec: &ResponseSpec, skew: Duration) -> ResponseSpec {
     let until = spec.now - skew + Duration::seconds(1);
-    spec.clone().not_on_or_after(until).not_before(until - Duration::minutes(5)).issue_instant(until - Duration::minutes(5))
+    spec.clone()
+        .not_on_or_after(until)
+        .not_before(until - Duration::minutes(5))
+        .issue_instant(until - Duration::minutes(5))
 }
 
 /// Not yet valid just beyond the skew: NotBefore at `now + skew + 1 s` (SAML Core §2.5.1.2).
@@ -422,9 +431,7 @@ pub fn wrong_issuer(spec: &ResponseSpec) -> ResponseSpec {
 /// Status Responder / AuthnFailed with a valid signed assertion inside: only Success logs in (SAML Core
 /// §3.2.2.2).
 pub fn non_success_status(spec: &ResponseSpec) -> ResponseSpec {
-    spec.clone()
-        .status(super::STATUS_RESPONDER)
-        .sub_status(Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"))
+    spec.clone().status(super::STATUS_RESPONDER).sub_status(Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"))
 }
 
 /// InResponseTo naming a request the SP never sent (SAML Profiles §4.1.4.3).

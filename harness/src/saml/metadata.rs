@@ -15,7 +15,8 @@ pub const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 pub fn metadata_xml(entity_id: &str, sso_url: &str, slo_url: &str, key: &IdpKey) -> String {
     let md = |local: &str| Element::new(&format!("md:{local}"), METADATA_NS);
     let ds = |local: &str| Element::new(&format!("ds:{local}"), DSIG_NS);
-    let service = |local: &str, binding: &str, url: &str| md(local).with_attr("Binding", binding).with_attr("Location", url);
+    let service =
+        |local: &str, binding: &str, url: &str| md(local).with_attr("Binding", binding).with_attr("Location", url);
     let key_descriptor = md("KeyDescriptor").with_attr("use", "signing").with_child(
         ds("KeyInfo").with_child(ds("X509Data").with_child(ds("X509Certificate").with_text(&key.certificate_base64()))),
     );
@@ -28,9 +29,11 @@ pub fn metadata_xml(entity_id: &str, sso_url: &str, slo_url: &str, key: &IdpKey)
     for format in [NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_UNSPECIFIED] {
         descriptor = descriptor.with_child(md("NameIDFormat").with_text(format));
     }
-    descriptor = descriptor
-        .with_child(service("SingleSignOnService", BINDING_REDIRECT, sso_url))
-        .with_child(service("SingleSignOnService", BINDING_POST, sso_url));
+    descriptor = descriptor.with_child(service("SingleSignOnService", BINDING_REDIRECT, sso_url)).with_child(service(
+        "SingleSignOnService",
+        BINDING_POST,
+        sso_url,
+    ));
     let root = md("EntityDescriptor")
         .with_attr("xmlns:md", METADATA_NS)
         .with_attr("xmlns:ds", DSIG_NS)

@@ -33,10 +33,11 @@
 //! | [`attacks::non_success_status`] | Responder / AuthnFailed around a valid assertion | SAML Core §3.2.2.2 |
 //! | [`attacks::wrong_in_response_to`], [`attacks::reused_in_response_to`] | an unknown or already answered request | Profiles §4.1.4.3, §4.1.4.5 |
 //!
-//! The condition cases are [`ResponseSpec`] variations signed normally. Against libxmlsec1, wrapping that puts
-//! the signed content inside its own `ds:Signature` (XSW1, XSW6, XSW8) fails the digest, because the
-//! enveloped-signature transform removes the whole signature subtree; XSW2–5 and XSW7 verify, which is what
-//! makes them dangerous to an SP that then reads another element than the one verified.
+//! The condition cases are [`ResponseSpec`] variations signed normally. libxmlsec1 refuses the wrappings that
+//! put the signed content inside its own `ds:Signature` (XSW1 and XSW6: an unexpected child of the signature;
+//! XSW8: the enveloped-signature transform drops the `ds:Object` with the rest of the signature, so the digest
+//! differs). XSW2–5 and XSW7 still verify, which is what makes them dangerous to an SP that then reads another
+//! element than the one verified.
 
 pub mod attacks;
 mod key;

@@ -7,8 +7,7 @@ use samael::crypto::{Crypto, CryptoProvider};
 
 use super::xml::{Document, Element, Node, escape_attr};
 use super::{
-    ASSERTION_NS, CM_BEARER, DSIG_NS, IdpKey, NAMEID_EMAIL, PROTOCOL_NS, STATUS_SUCCESS, SamlIdpError, XS_NS,
-    XSI_NS,
+    ASSERTION_NS, CM_BEARER, DSIG_NS, IdpKey, NAMEID_EMAIL, PROTOCOL_NS, STATUS_SUCCESS, SamlIdpError, XS_NS, XSI_NS,
 };
 
 /// Which elements carry an enveloped signature.
@@ -395,10 +394,12 @@ impl ResponseSpec {
             .saml("AuthnStatement")
             .with_attr("AuthnInstant", &issued)
             .with_attr("SessionIndex", &self.session_index)
-            .with_child(self.saml("AuthnContext").with_child(
-                self.saml("AuthnContextClassRef")
-                    .with_text("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"),
-            ));
+            .with_child(
+                self.saml("AuthnContext").with_child(
+                    self.saml("AuthnContextClassRef")
+                        .with_text("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"),
+                ),
+            );
         assertion = assertion
             .with_child(self.saml("Issuer").with_text(&self.issuer))
             .with_child(subject)
@@ -507,8 +508,11 @@ pub(crate) fn resign(xml: &str, signer: &IdpKey, key_info: &IdpKey) -> Result<St
     let assertion_signed = assertions.first().is_some_and(|a| a.child(DSIG_NS, "Signature").is_some());
     let mut methods = Vec::new();
     doc.root.find_all(&|e| e.is(DSIG_NS, "SignatureMethod"), &mut methods);
-    let algorithm =
-        methods.first().and_then(|m| m.attr("Algorithm")).map(|uri| Algorithm::from_signature_uri(&uri)).unwrap_or_default();
+    let algorithm = methods
+        .first()
+        .and_then(|m| m.attr("Algorithm"))
+        .map(|uri| Algorithm::from_signature_uri(&uri))
+        .unwrap_or_default();
     let mode = match (response_signed, assertion_signed) {
         (true, true) => SigningMode::Both,
         (true, false) => SigningMode::ResponseSigned,

@@ -68,7 +68,13 @@ pub(crate) fn unescape(raw: &str) -> String {
 impl Element {
     /// A new element with no attributes and no children.
     pub(crate) fn new(name: &str, ns: &str) -> Element {
-        Element { name: name.to_owned(), ns: Some(ns.to_owned()), attrs: Vec::new(), children: Vec::new(), empty_tag: true }
+        Element {
+            name: name.to_owned(),
+            ns: Some(ns.to_owned()),
+            attrs: Vec::new(),
+            children: Vec::new(),
+            empty_tag: true,
+        }
     }
 
     /// Adds an attribute (the value is escaped here).
@@ -213,11 +219,7 @@ impl Element {
     /// The namespace bindings this element declares (`""` is the default namespace).
     fn declarations(&self) -> impl Iterator<Item = (&str, String)> {
         self.attrs.iter().filter_map(|(k, v)| {
-            if k == "xmlns" {
-                Some(("", unescape(v)))
-            } else {
-                k.strip_prefix("xmlns:").map(|p| (p, unescape(v)))
-            }
+            if k == "xmlns" { Some(("", unescape(v))) } else { k.strip_prefix("xmlns:").map(|p| (p, unescape(v))) }
         })
     }
 
