@@ -1,7 +1,7 @@
 //! Forged variants of a signed Response, for checks that an SP refuses them. Each function says which attack
 //! family it reproduces; the module docs of [`super`] list them with their sources.
 //!
-//! The mutations work on the parsed tree ([`super::xml`]), never on string offsets, except the attacks that are
+//! The mutations work on the parsed tree (the `xml` module), never on string offsets, except the attacks that are
 //! byte-level by nature (a DOCTYPE in front of the root, padding, a deflate stream). A signed element an attack
 //! keeps is kept byte for byte.
 

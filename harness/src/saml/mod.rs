@@ -6,7 +6,8 @@
 //!
 //! - [`IdpKey`]: an RSA key and self-signed certificate, generated or read from PEM; [`IdpKey::foreign`] makes
 //!   an attacker's.
-//! - [`ResponseSpec`]: a Response with sensible defaults, every value settable, times from an injected "now";
+//! - [`ResponseSpec`]: a Response with sensible defaults, every value settable, times from an injected "now",
+//!   Okta's or Entra's attribute statement ([`AttributeStyle`]) and namespace spelling ([`NamespaceStyle`]);
 //!   [`ResponseSpec::sign`] signs with xmlsec (through samael): enveloped signature, exclusive C14N, one
 //!   Reference to the signed element's ID, KeyInfo carrying the certificate (SAML Core §5.4).
 //! - [`post_form`]: the HTTP-POST binding's form body (SAML Bindings §3.5.4); [`metadata_xml`]: the IdP's
@@ -52,8 +53,8 @@ pub use key::{FOREIGN_COMMON_NAME, IdpKey};
 pub use metadata::{BINDING_POST, BINDING_REDIRECT, metadata_xml};
 pub use response::{
     ATTRNAME_BASIC, ATTRNAME_UNSPECIFIED, Algorithm, AttributeStyle, ENTRA_CLAIMS, ENTRA_DISPLAY_NAME, ENTRA_GROUPS,
-    ENTRA_IDENTITY_PROVIDER, ENTRA_OBJECT_ID, ENTRA_TENANT_ID, ResponseSpec, SigningMode, form_urlencode, post_fields,
-    post_form, random_id, xsd_time,
+    ENTRA_IDENTITY_PROVIDER, ENTRA_OBJECT_ID, ENTRA_TENANT_ID, NamespaceStyle, ResponseSpec, SigningMode,
+    form_urlencode, post_fields, post_form, random_id, xsd_time,
 };
 
 /// The SAML 2.0 protocol namespace.
@@ -106,8 +107,8 @@ pub enum SamlIdpError {
     #[error("the certificate does not belong to the private key")]
     KeyMismatch,
     /// xmlsec refused to sign.
-    #[error("xmlsec could not sign: {0}")]
-    Sign(String),
+    #[error("xmlsec could not sign")]
+    Sign(#[source] samael::crypto::CryptoError),
     /// The input is not well-formed, namespace-correct XML.
     #[error("not well-formed XML: {0}")]
     Xml(String),

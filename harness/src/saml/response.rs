@@ -82,6 +82,19 @@ pub enum AttributeStyle {
     None,
 }
 
+/// How the Response spells its namespaces: SPs that match prefixes instead of namespaces break on some.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NamespaceStyle {
+    /// `samlp:` and `saml:`, declared on the Response (and again on the Assertion, so it stands alone).
+    #[default]
+    Saml,
+    /// Okta's `saml2p:` and `saml2:`.
+    Okta,
+    /// Entra's: `samlp:` for the protocol, the assertion namespace as the default namespace of the Assertion and
+    /// of the Response's Issuer.
+    Entra,
+}
+
 /// The AttributeStatement NameFormat Okta writes when none is configured (SAML Core §2.7.3.1).
 pub const ATTRNAME_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
 /// The `basic` NameFormat (SAML Core §8.2.1).
@@ -133,6 +146,8 @@ pub struct ResponseSpec {
     pub session_index: String,
     /// The AttributeStatement's style.
     pub attribute_style: AttributeStyle,
+    /// How namespaces are spelled.
+    pub namespace_style: NamespaceStyle,
     /// Overrides the NameFormat of [`AttributeStyle::Okta`] attributes.
     pub attribute_name_format: Option<String>,
     /// The user's email (attribute value).
@@ -214,6 +229,7 @@ impl ResponseSpec {
             name_id_format: NAMEID_EMAIL.to_owned(),
             session_index: random_id(),
             attribute_style: AttributeStyle::default(),
+            namespace_style: NamespaceStyle::default(),
             attribute_name_format: None,
             email: "alice@example.com".to_owned(),
             first_name: "Alice".to_owned(),
@@ -252,6 +268,8 @@ impl ResponseSpec {
         session_index: String);
     setter!(/// Sets the attribute style.
         attribute_style: AttributeStyle);
+    setter!(/// Sets the namespace style.
+        namespace_style: NamespaceStyle);
     setter!(/// Overrides the Okta attributes' NameFormat (e.g. [`ATTRNAME_BASIC`]).
         attribute_name_format: Option<String>);
     setter!(/// Sets the email attribute.
@@ -310,8 +328,30 @@ impl ResponseSpec {
         self.not_on_or_after.unwrap_or(self.now + Duration::minutes(5))
     }
 
+    /// An element of the assertion namespace, spelled in the namespace style.
     fn saml(&self, local: &str) -> Element {
-        Element::new(&format!("saml:{local}"), ASSERTION_NS)
+        match self.namespace_style {
+            NamespaceStyle::Saml => Element::new(&format!("saml:{local}"), ASSERTION_NS),
+            NamespaceStyle::Okta => Element::new(&format!("saml2:{local}"), ASSERTION_NS),
+            NamespaceStyle::Entra => Element::new(local, ASSERTION_NS),
+        }
+    }
+
+    /// An element of the protocol namespace, spelled in the namespace style.
+    fn samlp(&self, local: &str) -> Element {
+        match self.namespace_style {
+            NamespaceStyle::Saml | NamespaceStyle::Entra => Element::new(&format!("samlp:{local}"), PROTOCOL_NS),
+            NamespaceStyle::Okta => Element::new(&format!("saml2p:{local}"), PROTOCOL_NS),
+        }
+    }
+
+    /// The declaration that binds the assertion namespace in the namespace style.
+    fn assertion_declaration(&self) -> &'static str {
+        match self.namespace_style {
+            NamespaceStyle::Saml => "xmlns:saml",
+            NamespaceStyle::Okta => "xmlns:saml2",
+            NamespaceStyle::Entra => "xmlns",
+        }
     }
 
     fn attribute(&self, name: &str, name_format: Option<&str>, values: &[&str], typed: bool) -> Element {
@@ -366,7 +406,7 @@ impl ResponseSpec {
         let until = xsd_time(self.effective_not_on_or_after());
         let mut assertion = self
             .saml("Assertion")
-            .with_attr("xmlns:saml", ASSERTION_NS)
+            .with_attr(self.assertion_declaration(), ASSERTION_NS)
             .with_attr("ID", &self.assertion_id)
             .with_attr("Version", "2.0")
             .with_attr("IssueInstant", &issued);
@@ -412,20 +452,27 @@ impl ResponseSpec {
     }
 
     fn document(&self) -> Document {
-        let mut status_code = Element::new("samlp:StatusCode", PROTOCOL_NS).with_attr("Value", &self.status);
+        let mut status_code = self.samlp("StatusCode").with_attr("Value", &self.status);
         if let Some(sub) = &self.sub_status {
-            status_code = status_code.with_child(Element::new("samlp:StatusCode", PROTOCOL_NS).with_attr("Value", sub));
+            status_code = status_code.with_child(self.samlp("StatusCode").with_attr("Value", sub));
         }
-        let root = Element::new("samlp:Response", PROTOCOL_NS)
-            .with_attr("xmlns:samlp", PROTOCOL_NS)
-            .with_attr("xmlns:saml", ASSERTION_NS)
+        let protocol_declaration =
+            if self.namespace_style == NamespaceStyle::Okta { "xmlns:saml2p" } else { "xmlns:samlp" };
+        let mut root = self.samlp("Response").with_attr(protocol_declaration, PROTOCOL_NS);
+        let mut issuer = self.saml("Issuer").with_text(&self.issuer);
+        if self.namespace_style == NamespaceStyle::Entra {
+            issuer = issuer.with_attr("xmlns", ASSERTION_NS);
+        } else {
+            root = root.with_attr(self.assertion_declaration(), ASSERTION_NS);
+        }
+        let root = root
             .with_attr("ID", &self.response_id)
             .with_attr("Version", "2.0")
             .with_attr("IssueInstant", &xsd_time(self.effective_issue_instant()))
             .with_opt_attr("Destination", self.destination.as_deref())
             .with_opt_attr("InResponseTo", self.in_response_to.as_deref())
-            .with_child(self.saml("Issuer").with_text(&self.issuer))
-            .with_child(Element::new("samlp:Status", PROTOCOL_NS).with_child(status_code))
+            .with_child(issuer)
+            .with_child(self.samlp("Status").with_child(status_code))
             .with_child(self.assertion());
         Document { prolog: String::new(), root, epilog: String::new() }
     }
@@ -465,7 +512,7 @@ fn insert_template(element: &mut Element, algorithm: Algorithm, key_info: &IdpKe
 
 /// Runs xmlsec on the first (document order) signature template of `doc` and reads the result back.
 fn xmlsec_sign(doc: &Document, signer: &IdpKey) -> Result<Document, SamlIdpError> {
-    let signed = Crypto::sign_xml(doc.to_xml(), signer.private_der()).map_err(|e| SamlIdpError::Sign(e.to_string()))?;
+    let signed = Crypto::sign_xml(doc.to_xml(), signer.private_der()).map_err(SamlIdpError::Sign)?;
     let mut signed = Document::parse(&signed)?;
     // libxml2 writes an XML declaration; keep the prolog the document had.
     signed.prolog = doc.prolog.clone();

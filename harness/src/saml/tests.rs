@@ -752,3 +752,32 @@ fn condition_cases_change_one_value_and_stay_signed() {
     assert_ne!(again.response_id, base.response_id);
     assert_ne!(again.assertion_id, base.assertion_id);
 }
+
+#[test]
+fn every_namespace_style_signs_verifies_and_wraps() {
+    let styles = [
+        (NamespaceStyle::Saml, "samlp:Response", "saml:Assertion"),
+        (NamespaceStyle::Okta, "saml2p:Response", "saml2:Assertion"),
+        (NamespaceStyle::Entra, "samlp:Response", "Assertion"),
+    ];
+    for (style, response_name, assertion_name) in styles {
+        for mode in [SigningMode::ResponseSigned, SigningMode::AssertionSigned, SigningMode::Both] {
+            let xml = spec().namespace_style(style).signing(mode).sign(idp()).expect("signs");
+            verify(&xml, idp()).unwrap_or_else(|e| panic!("{style:?} {mode:?}: {e}"));
+            let doc = parse(&xml);
+            assert_eq!(doc.root.name, response_name, "{style:?}");
+            let assertion = assertions(&doc.root)[0];
+            assert_eq!(assertion.name, assertion_name, "{style:?}");
+            assert_eq!(name_id(assertion), "alice@example.com", "{style:?}");
+            assert_eq!(doc.root.child(ASSERTION_NS, "Issuer").map(Element::text).as_deref(), Some(IDP));
+        }
+        let assertion_signed = spec().namespace_style(style).sign(idp()).expect("signs");
+        let response_signed =
+            spec().namespace_style(style).signing(SigningMode::ResponseSigned).sign(idp()).expect("signs");
+        for (variant, input) in [(Xsw::Xsw2, &response_signed), (Xsw::Xsw3, &assertion_signed)] {
+            let forged = attacks::xsw(input, variant, EVIL).expect("forges");
+            verify(&forged, idp()).unwrap_or_else(|e| panic!("{style:?} {variant:?}: {e}"));
+            assert_eq!(name_id(assertions(&parse(&forged).root)[0]), EVIL, "{style:?} {variant:?}");
+        }
+    }
+}
