@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod replay;
 pub mod report;
 pub mod runner;
+pub mod saml;
 pub mod suites;
 pub mod sync;
 pub mod target;
