@@ -180,3 +180,56 @@ proptest! {
         });
     }
 }
+
+/// A form value, percent-encoded byte by byte.
+fn form_value(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| if b.is_ascii_alphanumeric() { (*b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// What lands on an assertion consumer service: random bytes, their base64, and XML-shaped noise around a Response
+/// skeleton (with and without DOCTYPEs, comments and foreign namespaces).
+fn saml_responses() -> impl Strategy<Value = Vec<u8>> {
+    use base64::Engine;
+    let b64 = |v: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(v).into_bytes();
+    let xmlish = "[<>/=\"':a-zA-Z0-9 !\\-\\[\\]?&;#é]{0,200}";
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..512),
+        prop::collection::vec(any::<u8>(), 0..512).prop_map(b64),
+        xmlish.prop_map(move |noise| {
+            b64(format!(
+                "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_r\" Version=\"2.0\">{noise}</samlp:Response>"
+            )
+            .into_bytes())
+        }),
+        xmlish.prop_map(move |noise| b64(format!("<!DOCTYPE x [<!ENTITY a \"{noise}\">]><x>&a;</x>").into_bytes())),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// No SAMLResponse — random bytes, base64 of random bytes, or XML-shaped noise — makes the ACS fail open or
+    /// answer 5xx: every one is a 4xx, and none sets a session cookie (SAML Profiles §4.1.4.3: the SP must verify).
+    #[test]
+    fn random_saml_responses_are_refused_with_a_4xx(body in saml_responses(), relay in "[ -~]{0,40}") {
+        runtime().block_on(async {
+            let s = crate::support::server();
+            let form = format!("SAMLResponse={}&RelayState={}", form_value(&body), form_value(relay.as_bytes()));
+            let r = reqwest::Client::new()
+                .post(format!("{}/saml/callback", s.origin))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form)
+                .send()
+                .await
+                .expect("response");
+            let status = r.status().as_u16();
+            let cookie = r.headers().get("set-cookie").is_some();
+            prop_assert!((400..500).contains(&status), "HTTP {status}");
+            prop_assert!(!cookie, "no session for a refused response");
+            Ok(())
+        })?;
+    }
+}
