@@ -86,6 +86,33 @@ async fn a_target_file_drives_a_served_reference_server() {
     assert!(out.contains("SKIP") && out.contains("code_lifetime_seconds"), "{out}");
     assert!(out.contains("0 failed, 0 warned"), "{out}");
     assert!(!out.contains(apps[0]["client_secret"].as_str().expect("secret")), "no secret printed");
+
+    // The same server through an existing session instead of the log-in form: `kind = "cookie"`.
+    let r = http
+        .post(format!("{origin}/api/v1/session"))
+        .json(&json!({"email": "admin@acme.example", "password": "admin-pw"}))
+        .send()
+        .await
+        .expect("login");
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let with_cookie = std::fs::read_to_string(&file)
+        .expect("target file")
+        .replace("kind = \"form\"", "kind = \"cookie\"\ncookie_env = \"QA_COOKIE\"")
+        .replace("[oauth.login.fields]\nemail = \"admin@acme.example\"\npassword_env = \"QA_PASSWORD\"\n", "");
+    assert!(with_cookie.contains("kind = \"cookie\"") && !with_cookie.contains("QA_PASSWORD"), "{with_cookie}");
+    let cookie_file = dir.join("oauth-cookie-target.toml");
+    std::fs::write(&cookie_file, with_cookie).expect("target file");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_idconform"))
+        .args(["oauth", "flow", "--target", cookie_file.to_str().expect("utf-8")])
+        .env("QA_SECRET", apps[0]["client_secret"].as_str().expect("secret"))
+        .env("QA2_SECRET", apps[1]["client_secret"].as_str().expect("secret"))
+        .env("QA_COOKIE", &cookie)
+        .env("IDCONFORM_LOG", "warn")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains(cookie.split('=').nth(1).unwrap_or("-")), "the session never printed");
     drop(running);
     let _ = std::fs::remove_file(&db);
 }
