@@ -8,6 +8,7 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod markup;
 pub mod mcp;
 pub mod oauth;
 pub mod saml;

@@ -289,21 +289,7 @@ pub async fn resource_metadata(State(s): State<AppState>, headers: HeaderMap) ->
 
 // ----- the authorization endpoint's pages -----
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::markup::escape;
 
 /// No scripts, no framing (RFC 9700 §4.16: clickjacking), no caching, and no referrer to other sites (the page's
 /// URL carries the request; RFC 9700 §4.2.4). `same-origin` rather than `no-referrer`: under `no-referrer`

@@ -136,21 +136,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Escapes text for XML attribute values and element content.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::markup::escape;
 
 /// This SP's metadata (SAML Metadata §2.4.4): the ACS with the HTTP-POST binding, single logout with the
 /// HTTP-Redirect binding, the email NameID format. AuthnRequests are not signed and assertions must be
