@@ -13,6 +13,9 @@
 //! - [`post_form`]: the HTTP-POST binding's form body (SAML Bindings §3.5.4); [`metadata_xml`]: the IdP's
 //!   EntityDescriptor.
 //! - [`attacks`]: forged variants of a signed Response.
+//! - [`SamlTarget`] (`target.rs`): the SP under test, from a target file's `[saml]` section; [`SCtx`] and [`run`]
+//!   (`run.rs`): the context the checks of `suites::saml` run in (fresh sign-ins, posting to the ACS, judging
+//!   acceptance by the target's success rules) and their runner.
 //!
 //! # Attacks and their sources
 //!
@@ -44,6 +47,8 @@ pub mod attacks;
 mod key;
 mod metadata;
 mod response;
+pub mod run;
+pub mod target;
 mod xml;
 
 #[cfg(test)]
@@ -51,6 +56,8 @@ mod tests;
 
 pub use key::{FOREIGN_COMMON_NAME, IdpKey};
 pub use metadata::{BINDING_POST, BINDING_REDIRECT, metadata_xml};
+pub use run::{SCtx, run};
+pub use target::{SamlTarget, SpClock};
 pub use response::{
     ATTRNAME_BASIC, ATTRNAME_UNSPECIFIED, Algorithm, AttributeStyle, ENTRA_CLAIMS, ENTRA_DISPLAY_NAME, ENTRA_GROUPS,
     ENTRA_IDENTITY_PROVIDER, ENTRA_OBJECT_ID, ENTRA_TENANT_ID, NamespaceStyle, ResponseSpec, SigningMode,
