@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use idconform_harness::oauth::OAuthTarget;
 use idconform_harness::report::{Status, console};
-use idconform_harness::saml::SamlTarget;
 use idconform_harness::runner::Progress;
+use idconform_harness::saml::SamlTarget;
 use idconform_harness::target::TargetError;
 use idconform_harness::{Format, Report, Target};
 
@@ -124,10 +124,7 @@ impl TargetArgs {
                 Err(e) => return Err(usage(e)),
             };
             if scim.is_none() && oauth.is_none() && saml.is_none() {
-                return Err(Failure::Usage(format!(
-                    "{} has no [scim], [oauth] or [saml] section",
-                    path.display()
-                )));
+                return Err(Failure::Usage(format!("{} has no [scim], [oauth] or [saml] section", path.display())));
             }
             return Ok(Targets { scim, oauth, saml });
         }

@@ -191,8 +191,7 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
                 let (_, other_token) = state.scim.create_directory("embedded-other", "other").await?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let origin = format!("http://{}", listener.local_addr()?);
-                let oauth =
-                    oauth_setup(&state, &origin, clock.clone()).await.context("registering the OAuth apps")?;
+                let oauth = oauth_setup(&state, &origin, clock.clone()).await.context("registering the OAuth apps")?;
                 let saml = saml_setup(&state, &origin, clock).await.context("registering the SAML connection")?;
                 Ok::<_, anyhow::Error>((
                     state,

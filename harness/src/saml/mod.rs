@@ -56,13 +56,13 @@ mod tests;
 
 pub use key::{FOREIGN_COMMON_NAME, IdpKey};
 pub use metadata::{BINDING_POST, BINDING_REDIRECT, metadata_xml};
-pub use run::{SCtx, run};
-pub use target::{SamlTarget, SpClock};
 pub use response::{
     ATTRNAME_BASIC, ATTRNAME_UNSPECIFIED, Algorithm, AttributeStyle, ENTRA_CLAIMS, ENTRA_DISPLAY_NAME, ENTRA_GROUPS,
     ENTRA_IDENTITY_PROVIDER, ENTRA_OBJECT_ID, ENTRA_TENANT_ID, NamespaceStyle, ResponseSpec, SigningMode,
     form_urlencode, post_fields, post_form, random_id, xsd_time,
 };
+pub use run::{SCtx, run};
+pub use target::{SamlTarget, SpClock};
 
 /// The SAML 2.0 protocol namespace.
 pub const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";

@@ -102,9 +102,10 @@ impl SCtx {
             .await
             .map_err(transport)?;
         let expected = "setup: login_url redirects to the IdP with an AuthnRequest (SAML Bindings §3.4.4.1)";
-        let location = r.header("location").filter(|_| (300..400).contains(&r.status)).ok_or_else(|| {
-            fail(expected, r.summary())
-        })?;
+        let location = r
+            .header("location")
+            .filter(|_| (300..400).contains(&r.status))
+            .ok_or_else(|| fail(expected, r.summary()))?;
         request_id_from_location(location).map(Some).map_err(|e| fail(expected, format!("{e}: {location}")))
     }
 
@@ -178,7 +179,10 @@ impl SCtx {
         if !self.accepted(r) {
             return Ok(());
         }
-        Err(fail(format!("{what} is refused: no sign-in"), format!("signed in ({}): {}", self.success_rule(), r.summary())))
+        Err(fail(
+            format!("{what} is refused: no sign-in"),
+            format!("signed in ({}): {}", self.success_rule(), r.summary()),
+        ))
     }
 
     /// Passes when the SP signed the user in; `what` says what was posted.
