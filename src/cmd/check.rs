@@ -1,7 +1,7 @@
 //! `idconform check`: run conformance checks against a target and report.
 //!
-//! `idconform check` with no arguments runs every suite (SCIM, then OAuth) against the embedded reference server,
-//! in one report. Exit codes: 0 every
+//! `idconform check` with no arguments runs every suite (SCIM, OAuth, then SAML) against the embedded reference
+//! server, in one report. Exit codes: 0 every
 //! MUST passed, 1 a MUST failed, 2 usage or configuration error, 3 target unreachable.
 
 use std::process::ExitCode;
@@ -17,7 +17,7 @@ use super::common::{EXIT_MUST_FAILED, Failure, Live, ReportArgs, TargetArgs, Tar
 /// Options of `idconform check`. These names are a stable interface for scripts and CI.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Suite to run: `scim`, `oauth`, or `all` (default: every protocol the target describes).
+    /// Suite to run: `scim`, `oauth`, `saml`, or `all` (default: every protocol the target describes).
     #[arg(value_name = "SUITE", default_value = "all")]
     suite: String,
     #[command(flatten)]
@@ -52,11 +52,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn run_inner(args: Args) -> Result<u8, Failure> {
     args.reports.validate()?;
-    let (want_scim, want_oauth) = match args.suite.as_str() {
-        "all" => (true, true),
-        "scim" => (true, false),
-        "oauth" => (false, true),
-        s => return Err(Failure::Usage(format!("unknown suite {s:?} (expected scim, oauth or all)"))),
+    let (want_scim, want_oauth, want_saml) = match args.suite.as_str() {
+        "all" => (true, true, true),
+        "scim" => (true, false, false),
+        "oauth" => (false, true, false),
+        "saml" => (false, false, true),
+        s => return Err(Failure::Usage(format!("unknown suite {s:?} (expected scim, oauth, saml or all)"))),
     };
     let opts = Options {
         profile: args.profile,
@@ -67,23 +68,27 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
     };
     let scim_checks = if want_scim { idconform_harness::suites::scim::checks() } else { Vec::new() };
     let oauth_checks = if want_oauth { idconform_harness::suites::oauth::checks() } else { Vec::new() };
+    let saml_checks = if want_saml { idconform_harness::suites::saml::checks() } else { Vec::new() };
     let scim_selected = select(&scim_checks, &opts);
     let oauth_selected = select(&oauth_checks, &opts);
-    if scim_selected.is_empty() && oauth_selected.is_empty() {
+    let saml_selected = select(&saml_checks, &opts);
+    if scim_selected.is_empty() && oauth_selected.is_empty() && saml_selected.is_empty() {
         return Err(Failure::Usage("no check matches the --profile/--only/--skip selection".into()));
     }
     if args.list {
         let scim = scim_selected.iter().map(|(c, l)| (c.id, *l, c.spec.citation(), c.title));
         let oauth = oauth_selected.iter().map(|(c, l)| (c.id, *l, c.spec.citation(), c.title));
-        for (id, level, citation, title) in scim.chain(oauth) {
+        let saml = saml_selected.iter().map(|(c, l)| (c.id, *l, c.spec.citation(), c.title));
+        for (id, level, citation, title) in scim.chain(oauth).chain(saml) {
             say(&format!("{id:<44} {:<6} {citation} — {title}", level.as_str()));
         }
         return Ok(0);
     }
 
     let targets = match args.suite.as_str() {
-        "scim" => Targets { scim: Some(args.target.resolve()?), oauth: None },
-        "oauth" => Targets { scim: None, oauth: Some(args.target.resolve_oauth()?) },
+        "scim" => Targets { scim: Some(args.target.resolve()?), oauth: None, saml: None },
+        "oauth" => Targets { scim: None, oauth: Some(args.target.resolve_oauth()?), saml: None },
+        "saml" => Targets { scim: None, oauth: None, saml: Some(args.target.resolve_saml()?) },
         _ => args.target.resolve_all()?,
     };
     let live = Live::new(&args.reports);
@@ -106,6 +111,15 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         let r = idconform_harness::oauth::run(target, &oauth_checks, &opts, &progress).await.map_err(unreachable)?;
         report = Some(match report {
             Some(scim) => scim.merge(r),
+            None => r,
+        });
+    }
+    if let Some(target) = targets.saml.filter(|_| !saml_selected.is_empty()) {
+        header("saml", &target.name, &target.acs_url);
+        let progress = |p: Progress<'_>| live.progress(p, "SAML checks");
+        let r = idconform_harness::saml::run(target, &saml_checks, &opts, &progress).await.map_err(unreachable)?;
+        report = Some(match report {
+            Some(earlier) => earlier.merge(r),
             None => r,
         });
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use idconform_harness::oauth::OAuthTarget;
 use idconform_harness::report::{Status, console};
 use idconform_harness::runner::Progress;
+use idconform_harness::saml::SamlTarget;
 use idconform_harness::target::TargetError;
 use idconform_harness::{Format, Report, Target};
 
@@ -43,7 +44,8 @@ impl Failure {
 /// The target options: a target file, a URL and token, or (neither) the embedded reference server.
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// Target file (TOML: [scim] base URL and token, [oauth] issuer, clients and log-in, deviations); see
+    /// Target file (TOML: [scim] base URL and token, [oauth] issuer, clients and log-in, [saml] ACS, entity IDs and
+    /// IdP key, deviations); see
     /// harness/examples/target.toml.
     #[arg(long, conflicts_with_all = ["scim_url", "token", "other_token"])]
     pub target: Option<PathBuf>,
@@ -62,13 +64,16 @@ pub struct TargetArgs {
     pub strict: bool,
 }
 
-/// The protocols of one system under test: its SCIM service and its OAuth authorization server, each when known.
+/// The protocols of one system under test: its SCIM service, its OAuth authorization server and its SAML service
+/// provider, each when known.
 #[derive(Debug)]
 pub struct Targets {
     /// The SCIM service.
     pub scim: Option<Target>,
     /// The OAuth authorization server.
     pub oauth: Option<OAuthTarget>,
+    /// The SAML service provider.
+    pub saml: Option<SamlTarget>,
 }
 
 impl TargetArgs {
@@ -88,6 +93,16 @@ impl TargetArgs {
         self.resolve_all()?.oauth.ok_or_else(|| Failure::Usage("the target file has no [oauth] section".into()))
     }
 
+    /// The SAML target: the `[saml]` section of the target file, or the embedded reference server.
+    pub fn resolve_saml(&self) -> Result<SamlTarget, Failure> {
+        if self.scim_url.is_some() {
+            return Err(Failure::Usage(
+                "a SAML target is described by a target file (--target, with a [saml] section)".into(),
+            ));
+        }
+        self.resolve_all()?.saml.ok_or_else(|| Failure::Usage("the target file has no [saml] section".into()))
+    }
+
     /// Every protocol the arguments describe: a target file's sections, a SCIM URL, or the whole embedded server.
     pub fn resolve_all(&self) -> Result<Targets, Failure> {
         let strict = self.strict;
@@ -103,15 +118,20 @@ impl TargetArgs {
                 Err(TargetError::NoSection { .. }) => None,
                 Err(e) => return Err(usage(e)),
             };
-            if scim.is_none() && oauth.is_none() {
-                return Err(Failure::Usage(format!("{} has neither a [scim] nor an [oauth] section", path.display())));
+            let saml = match SamlTarget::load(path) {
+                Ok(t) => Some(t),
+                Err(TargetError::NoSection { .. }) => None,
+                Err(e) => return Err(usage(e)),
+            };
+            if scim.is_none() && oauth.is_none() && saml.is_none() {
+                return Err(Failure::Usage(format!("{} has no [scim], [oauth] or [saml] section", path.display())));
             }
-            return Ok(Targets { scim, oauth });
+            return Ok(Targets { scim, oauth, saml });
         }
         if let Some(url) = &self.scim_url {
             let mut t = Target::new(url, self.token.clone()).map_err(|e| Failure::Usage(e.to_string()))?;
             t.other_token = self.other_token.clone();
-            return Ok(Targets { scim: Some(t), oauth: None });
+            return Ok(Targets { scim: Some(t), oauth: None, saml: None });
         }
         let server = embedded::start(":memory:", strict, 2)
             .map_err(|e| Failure::Unreachable(format!("cannot start the embedded server: {e:#}")))?;
@@ -120,7 +140,9 @@ impl TargetArgs {
         t.other_token = Some(server.other_token);
         let mut oauth = server.oauth;
         oauth.name.clone_from(&t.name);
-        Ok(Targets { scim: Some(t), oauth: Some(oauth) })
+        let mut saml = server.saml;
+        saml.name.clone_from(&t.name);
+        Ok(Targets { scim: Some(t), oauth: Some(oauth), saml: Some(saml) })
     }
 }
 

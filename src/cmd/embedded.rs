@@ -6,10 +6,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use idconform_harness::oauth::jwt::generate_es256;
 use idconform_harness::oauth::{AuthMethod, Expectations, JwtBearer, Login, OAuthClientCreds, OAuthTarget};
+use idconform_harness::saml::{IdpKey, SamlTarget};
 use idconform_server::ServerConfig;
 use idconform_server::admin::Credentials;
 use idconform_server::admin::seed::SeedConfig;
-use idconform_server::clock::OffsetClock;
+use idconform_server::clock::{Clock, OffsetClock};
 use idconform_server::scim::Leniency;
 use serde_json::json;
 
@@ -24,6 +25,8 @@ pub struct Embedded {
     pub other_token: String,
     /// The OAuth authorization server, with the apps and the user registered for this run.
     pub oauth: OAuthTarget,
+    /// The SAML service provider, with the mock IdP's connection and the user registered for this run.
+    pub saml: SamlTarget,
 }
 
 /// The workspace, user and apps the OAuth checks use.
@@ -106,9 +109,61 @@ async fn oauth_setup(
     })
 }
 
+/// The workspace, user and IdP the SAML checks use.
+const SAML_WORKSPACE: &str = "embedded-saml";
+const SAML_USER: &str = "owner@saml.idconform.test";
+const SAML_IDP: &str = "https://idp.idconform.test/metadata";
+/// The reference SP's clock skew (`SpSettings`).
+const SAML_SKEW_SECONDS: u64 = 120;
+
+/// Registers what the SAML suite needs in a fresh server: an enterprise workspace whose owner is the NameID, and a
+/// connection trusting a mock IdP key made for this run. The result describes them as a target file would; the
+/// SP's clock is the server's, which the OAuth suite's time travel may have moved.
+async fn saml_setup(
+    state: &idconform_server::http::AppState,
+    origin: &str,
+    clock: OffsetClock,
+) -> anyhow::Result<SamlTarget> {
+    let seed = SeedConfig::from_toml(&format!(
+        "[[workspace]]\nid = \"{SAML_WORKSPACE}\"\nname = \"Embedded SAML\"\nplan = \"enterprise\"\n\
+         [[workspace.member]]\nemail = \"{SAML_USER}\"\nrole = \"owner\"\n"
+    ))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.admin.seed(&seed, |_| None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jwt =
+        state.admin.issue_admin_token(SAML_WORKSPACE, SAML_USER, 600).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner = state
+        .admin
+        .authenticate(&Credentials { bearer: Some(jwt), ..Credentials::default() }, true)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let key = IdpKey::generate("idp.idconform.test")?;
+    let body = json!({
+        "entity_id": SAML_IDP,
+        "sso_url": "https://idp.idconform.test/sso",
+        "slo_url": "https://idp.idconform.test/slo",
+        "certificates": [key.certificate_pem()],
+    });
+    state.saml.create_connection(&owner, &body, origin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(SamlTarget {
+        name: "embedded reference server".into(),
+        acs_url: format!("{origin}/saml/callback"),
+        sp_entity_id: format!("{origin}/saml/metadata/{SAML_WORKSPACE}"),
+        login_url: Some(format!("{origin}/saml/authorize/{SAML_WORKSPACE}")),
+        key,
+        idp_entity_id: SAML_IDP.into(),
+        name_id: SAML_USER.into(),
+        success_status: vec![303],
+        success_cookie: Some("idconform_session".into()),
+        relay_state: "/".into(),
+        skew: std::time::Duration::from_secs(SAML_SKEW_SECONDS),
+        clock: Some(Arc::new(move || clock.now())),
+        deviations: Vec::new(),
+    })
+}
+
 /// Starts the reference server in this process on a runtime of its own (`workers` threads), with a fresh SCIM
-/// directory (and a second one in another workspace, whose token is `other_token`) and the OAuth apps of
-/// [`oauth_setup`]. `db` is `:memory:` or a file. The server's clock is the wall clock until the OAuth target's
+/// directory (and a second one in another workspace, whose token is `other_token`), the OAuth apps of
+/// [`oauth_setup`] and the SAML connection of [`saml_setup`]. `db` is `:memory:` or a file. The server's clock is the wall clock until the OAuth target's
 /// time travel moves it forward.
 pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded> {
     let (tx, rx) = std::sync::mpsc::channel::<anyhow::Result<Embedded>>();
@@ -136,11 +191,12 @@ pub fn start(db: &str, strict: bool, workers: usize) -> anyhow::Result<Embedded>
                 let (_, other_token) = state.scim.create_directory("embedded-other", "other").await?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let origin = format!("http://{}", listener.local_addr()?);
-                let oauth = oauth_setup(&state, &origin, clock).await.context("registering the OAuth apps")?;
+                let oauth = oauth_setup(&state, &origin, clock.clone()).await.context("registering the OAuth apps")?;
+                let saml = saml_setup(&state, &origin, clock).await.context("registering the SAML connection")?;
                 Ok::<_, anyhow::Error>((
                     state,
                     listener,
-                    Embedded { scim_url: format!("{origin}/scim/v2"), token, other_token, oauth },
+                    Embedded { scim_url: format!("{origin}/scim/v2"), token, other_token, oauth, saml },
                 ))
             };
             match started.await {

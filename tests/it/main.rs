@@ -7,4 +7,5 @@ mod features;
 mod fuzz;
 mod oauth;
 mod replay;
+mod saml;
 mod serve;

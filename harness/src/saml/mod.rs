@@ -13,6 +13,9 @@
 //! - [`post_form`]: the HTTP-POST binding's form body (SAML Bindings §3.5.4); [`metadata_xml`]: the IdP's
 //!   EntityDescriptor.
 //! - [`attacks`]: forged variants of a signed Response.
+//! - [`SamlTarget`] (`target.rs`): the SP under test, from a target file's `[saml]` section; [`SCtx`] and [`run`]
+//!   (`run.rs`): the context the checks of `suites::saml` run in (fresh sign-ins, posting to the ACS, judging
+//!   acceptance by the target's success rules) and their runner.
 //!
 //! # Attacks and their sources
 //!
@@ -44,6 +47,8 @@ pub mod attacks;
 mod key;
 mod metadata;
 mod response;
+pub mod run;
+pub mod target;
 mod xml;
 
 #[cfg(test)]
@@ -56,6 +61,8 @@ pub use response::{
     ENTRA_IDENTITY_PROVIDER, ENTRA_OBJECT_ID, ENTRA_TENANT_ID, NamespaceStyle, ResponseSpec, SigningMode,
     form_urlencode, post_fields, post_form, random_id, xsd_time,
 };
+pub use run::{SCtx, run};
+pub use target::{SamlTarget, SpClock};
 
 /// The SAML 2.0 protocol namespace.
 pub const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";

@@ -1,7 +1,9 @@
 //! The check suites, one module per protocol. The SCIM checks run in a [`crate::runner::Ctx`], the OAuth checks in
-//! an [`crate::oauth::OCtx`]; `all` and `suite` list the SCIM suite, whose checks share a context type.
+//! an [`crate::oauth::OCtx`], the SAML checks in a [`crate::saml::SCtx`]; `all` and `suite` list the SCIM suite,
+//! whose checks share a context type.
 
 pub mod oauth;
+pub mod saml;
 pub mod scim;
 
 use crate::check::Check;

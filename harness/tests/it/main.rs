@@ -1,9 +1,11 @@
 //! Integration tests of the harness against deliberately broken SCIM targets built with wiremock: each proves that a
 //! specific check fails, with a message that says why. Plus the report formats: the JSON report has the documented
-//! shape and the JUnit XML is well-formed with one testcase per check. `oauth.rs` does the same for the OAuth suite.
+//! shape and the JUnit XML is well-formed with one testcase per check. `oauth.rs` and `saml.rs` do the same for the
+//! OAuth and SAML suites.
 
 mod oauth;
 mod reports;
+mod saml;
 
 use idconform_harness::report::{Report, Status};
 use idconform_harness::{Deviation, Options, Target};

@@ -1,0 +1,282 @@
+//! The context the SAML checks run in ([`SCtx`]) and their runner ([`run`]): the mock IdP posts Responses to the
+//! SP's ACS (HTTP-POST binding) and judges, by the target's success rules, whether the SP signed the user in.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use base64::Engine;
+use futures::StreamExt;
+use reqwest::Method;
+
+use super::target::SamlTarget;
+use super::xml::Document;
+use super::{IdpKey, PROTOCOL_NS, ResponseSpec, SamlIdpError, post_form};
+use crate::check::{Check, Level, Outcome, Step, fail, skip};
+use crate::http::{Client, HttpError, Recorder, Request, Response};
+use crate::oauth::client::query_params;
+use crate::report::{CheckResult, Report};
+use crate::runner::{Options, Progress, RunError, Verdict};
+
+/// The form media type of the HTTP-POST binding (SAML Bindings §3.5.4).
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// How much an AuthnRequest from the SP may inflate to before the harness gives up on it.
+const MAX_REQUEST_BYTES: u64 = 256 * 1024;
+
+/// Everything a SAML check can use: the target, the HTTP client, an attacker's key, and the check's recorder.
+pub struct SCtx {
+    /// The SP under test.
+    pub target: Arc<SamlTarget>,
+    /// An attacker's key and certificate, made once per run.
+    pub foreign: Arc<IdpKey>,
+    http: Client,
+    log: Recorder,
+}
+
+impl std::fmt::Debug for SCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SCtx").field("acs_url", &self.target.acs_url).finish_non_exhaustive()
+    }
+}
+
+fn transport(e: HttpError) -> Outcome {
+    fail("an HTTP response", format!("no response: {e}"))
+}
+
+/// A mock-IdP failure: the harness could not build what the check sends.
+pub fn idp_error(e: SamlIdpError) -> Outcome {
+    fail("setup: the mock IdP builds the Response", e.to_string())
+}
+
+/// The ID of the AuthnRequest an HTTP-Redirect `Location` carries in `SAMLRequest` (SAML Bindings §3.4.4.1: raw
+/// DEFLATE, then base64, then URL-encoded).
+pub fn request_id_from_location(location: &str) -> Result<String, String> {
+    let value = query_params(location)
+        .into_iter()
+        .find(|(k, _)| k == "SAMLRequest")
+        .map(|(_, v)| v)
+        .ok_or("no SAMLRequest parameter")?;
+    // A `+` left unencoded in the query reads as a space.
+    let compact: String = value.replace(' ', "+").chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| format!("SAMLRequest is not base64: {e}"))?;
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(raw.as_slice())
+        .take(MAX_REQUEST_BYTES)
+        .read_to_string(&mut xml)
+        .map_err(|e| format!("SAMLRequest does not inflate to UTF-8: {e}"))?;
+    let doc = Document::parse(&xml).map_err(|e| format!("the AuthnRequest is not XML: {e}"))?;
+    if !doc.root.is(PROTOCOL_NS, "AuthnRequest") {
+        return Err(format!("SAMLRequest holds a {}, not an AuthnRequest", doc.root.local()));
+    }
+    doc.root.attr("ID").ok_or_else(|| "the AuthnRequest has no ID".to_owned())
+}
+
+impl SCtx {
+    /// A context for one check.
+    pub fn new(target: Arc<SamlTarget>, foreign: Arc<IdpKey>, http: Client) -> Self {
+        SCtx { target, foreign, http, log: Recorder::new() }
+    }
+
+    /// The target.
+    pub fn t(&self) -> &SamlTarget {
+        &self.target
+    }
+
+    /// The recorder.
+    pub fn log(&self) -> &Recorder {
+        &self.log
+    }
+
+    /// Starts an SP-initiated sign-in and returns its AuthnRequest's ID; `None` without a `login_url`.
+    pub async fn start_login(&self) -> Step<Option<String>> {
+        let Some(url) = &self.target.login_url else {
+            return Ok(None);
+        };
+        let r = self
+            .http
+            .send(Request::new(Method::GET, url.clone()).without_auth().header("Accept", "text/html"), &self.log)
+            .await
+            .map_err(transport)?;
+        let expected = "setup: login_url redirects to the IdP with an AuthnRequest (SAML Bindings §3.4.4.1)";
+        let location = r
+            .header("location")
+            .filter(|_| (300..400).contains(&r.status))
+            .ok_or_else(|| fail(expected, r.summary()))?;
+        request_id_from_location(location).map(Some).map_err(|e| fail(expected, format!("{e}: {location}")))
+    }
+
+    /// A login login_url requires: `Some(id)`, or a skip when the target has no `login_url`.
+    pub async fn solicited(&self) -> Step<String> {
+        self.start_login().await?.ok_or_else(|| skip("needs login_url (SP-initiated sign-in) in the target file"))
+    }
+
+    /// A valid Response for the target's user answering `in_response_to`, at the SP's now.
+    pub fn spec(&self, in_response_to: Option<String>) -> ResponseSpec {
+        let t = &self.target;
+        ResponseSpec::new(&t.idp_entity_id, &t.acs_url, &t.sp_entity_id)
+            .name_id(t.name_id.clone())
+            .email(t.name_id.clone())
+            .now(t.now())
+            .in_response_to(in_response_to)
+    }
+
+    /// A valid Response for a fresh sign-in: a new AuthnRequest when the target has a `login_url`.
+    pub async fn fresh(&self) -> Step<ResponseSpec> {
+        let id = self.start_login().await?;
+        Ok(self.spec(id))
+    }
+
+    /// Signs `spec` with the IdP key the SP trusts.
+    pub fn sign(&self, spec: &ResponseSpec) -> Step<String> {
+        spec.sign(&self.target.key).map_err(idp_error)
+    }
+
+    /// Posts a Response to the ACS with the target's RelayState.
+    pub async fn post(&self, xml: &str) -> Step<Response> {
+        self.post_with(xml, &self.target.relay_state).await
+    }
+
+    /// Posts a Response to the ACS with `relay_state` (HTTP-POST binding, SAML Bindings §3.5.4).
+    pub async fn post_with(&self, xml: &str, relay_state: &str) -> Step<Response> {
+        let req = Request::new(Method::POST, self.target.acs_url.clone())
+            .without_auth()
+            .raw(FORM, post_form(xml, Some(relay_state)))
+            .header("Accept", "text/html");
+        self.http.send(req, &self.log).await.map_err(transport)
+    }
+
+    /// Whether the SP signed the user in, by the target's rules: a success status and, when named, the session
+    /// cookie set with a value.
+    pub fn accepted(&self, r: &Response) -> bool {
+        if !self.target.success_status.contains(&r.status) {
+            return false;
+        }
+        let Some(name) = &self.target.success_cookie else {
+            return true;
+        };
+        r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).any(|(_, v)| {
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let cleared = attrs.split(';').any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+            pair.split_once('=').is_some_and(|(n, value)| n.trim() == name && !value.trim().is_empty()) && !cleared
+        })
+    }
+
+    /// What counts as a sign-in, for messages.
+    pub fn success_rule(&self) -> String {
+        let statuses = self.target.success_status.iter().map(u16::to_string).collect::<Vec<_>>().join("/");
+        match &self.target.success_cookie {
+            Some(c) => format!("HTTP {statuses} setting cookie {c}"),
+            None => format!("HTTP {statuses}"),
+        }
+    }
+
+    /// Passes when the SP did not sign anyone in; `what` says what was posted.
+    pub fn refused(&self, r: &Response, what: &str) -> Step {
+        if !self.accepted(r) {
+            return Ok(());
+        }
+        Err(fail(
+            format!("{what} is refused: no sign-in"),
+            format!("signed in ({}): {}", self.success_rule(), r.summary()),
+        ))
+    }
+
+    /// Passes when the SP signed the user in; `what` says what was posted.
+    pub fn signed_in(&self, r: &Response, what: &str) -> Step {
+        if self.accepted(r) {
+            return Ok(());
+        }
+        Err(fail(format!("{what} signs the user in ({})", self.success_rule()), r.summary()))
+    }
+
+    /// Posts a fresh valid Response and expects a sign-in (setup of the checks that need one first).
+    pub async fn sign_in(&self, spec: &ResponseSpec) -> Step<(String, Response)> {
+        let xml = self.sign(spec)?;
+        let r = self.post(&xml).await?;
+        if !self.accepted(&r) {
+            return Err(fail(
+                format!("setup: a valid Response signs the user in ({})", self.success_rule()),
+                r.summary(),
+            ));
+        }
+        Ok((xml, r))
+    }
+}
+
+/// Runs the selected SAML checks against the SP.
+pub async fn run(
+    target: SamlTarget,
+    checks: &[Check<SCtx>],
+    opts: &Options,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<Report, RunError> {
+    let started_at = chrono::Utc::now();
+    let clock = Instant::now();
+    let http = Client::new(&target.acs_url, None, opts.timeout).map_err(|e| RunError::Config(e.to_string()))?;
+    // One request tells an SP that is not there from one that refuses everything.
+    let probe = target.login_url.clone().unwrap_or_else(|| target.acs_url.clone());
+    if let Err(e) = http.send(Request::new(Method::GET, probe).without_auth(), &Recorder::discarding()).await
+        && e.connect
+    {
+        return Err(RunError::Unreachable(e.to_string()));
+    }
+    let foreign = Arc::new(IdpKey::foreign().map_err(|e| RunError::Config(format!("mock IdP: {e}")))?);
+    let target = Arc::new(target);
+    let selected = crate::runner::select(checks, opts);
+    let total = selected.len();
+    progress(Progress::Started { total });
+    let done = AtomicUsize::new(0);
+    let run_at = |(i, (check, level)): (usize, (Check<SCtx>, Level))| {
+        let ctx = SCtx::new(target.clone(), foreign.clone(), http.clone());
+        let done = &done;
+        async move {
+            let result = run_one(&check, level, &ctx).await;
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(Progress::Finished { result: &result, done: n, total });
+            (i, result)
+        }
+    };
+    let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(selected.into_iter().enumerate())
+        .map(run_at)
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    Ok(Report::for_target(
+        &target.name,
+        &target.acs_url,
+        opts.profile,
+        started_at,
+        clock.elapsed(),
+        results.into_iter().map(|(_, r)| r).collect(),
+    ))
+}
+
+async fn run_one(check: &Check<SCtx>, level: Level, ctx: &SCtx) -> CheckResult {
+    let started = Instant::now();
+    let outcome = match (check.run)(ctx).await {
+        Ok(()) => Outcome::Pass,
+        Err(o) => o,
+    };
+    Verdict::of(check, level).into_result_with(outcome, ctx.log.take(), started, ctx.t().deviation(check.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_request_id_of_a_redirect() {
+        let xml = r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_abc123" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"/>"#;
+        let encoded = super::super::attacks::redirect_encode(xml).expect("deflates");
+        let location = format!("https://idp.example/sso?SAMLRequest={}&RelayState=%2F", crate::http::encode(&encoded));
+        assert_eq!(request_id_from_location(&location).as_deref(), Ok("_abc123"));
+        assert!(request_id_from_location("https://idp.example/sso?RelayState=x").is_err());
+        let logout = super::super::attacks::redirect_encode(&xml.replace("AuthnRequest", "LogoutRequest")).expect("ok");
+        assert!(request_id_from_location(&format!("https://i/?SAMLRequest={}", crate::http::encode(&logout))).is_err());
+    }
+}

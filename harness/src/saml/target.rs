@@ -1,0 +1,200 @@
+//! The SAML service provider under test: its ACS and entity ID, where an SP-initiated sign-in starts, the IdP key
+//! it trusts (configured from the mock IdP's metadata), a user it knows, and how it shows a successful sign-in.
+//! Read from the `[saml]` section of a target file (see `harness/examples/target.toml`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::IdpKey;
+use crate::target::{Deviation, TargetError, check_url};
+
+/// The SP's clock, when the harness can read it (only an embedded server offers it); otherwise the wall clock.
+pub type SpClock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The clock skew assumed when the target file declares none.
+pub const DEFAULT_SKEW_SECONDS: u64 = 180;
+
+/// A SAML 2.0 service provider under test.
+#[derive(Clone)]
+pub struct SamlTarget {
+    /// A display name for reports.
+    pub name: String,
+    /// The Assertion Consumer Service URL (HTTP-POST binding): Destination and Recipient of valid Responses.
+    pub acs_url: String,
+    /// The SP's entity ID: the Audience of valid Responses.
+    pub sp_entity_id: String,
+    /// Where an SP-initiated sign-in starts: a GET answered with a redirect to the IdP carrying the AuthnRequest
+    /// (HTTP-Redirect binding). Without it, every Response is unsolicited (IdP-initiated).
+    pub login_url: Option<String>,
+    /// The IdP key the SP trusts.
+    pub key: IdpKey,
+    /// The IdP entity ID the SP trusts: the Issuer of valid Responses.
+    pub idp_entity_id: String,
+    /// A user the SP knows: the NameID of valid Responses.
+    pub name_id: String,
+    /// The HTTP statuses of a successful sign-in at the ACS.
+    pub success_status: Vec<u16>,
+    /// A cookie a successful sign-in sets (with a non-empty value); `None` judges by the status alone.
+    pub success_cookie: Option<String>,
+    /// The RelayState posted with valid Responses.
+    pub relay_state: String,
+    /// The clock skew the SP allows.
+    pub skew: Duration,
+    /// The SP's clock, when known.
+    pub clock: Option<SpClock>,
+    /// Declared deviations.
+    pub deviations: Vec<Deviation>,
+}
+
+impl std::fmt::Debug for SamlTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SamlTarget")
+            .field("name", &self.name)
+            .field("acs_url", &self.acs_url)
+            .field("sp_entity_id", &self.sp_entity_id)
+            .field("login_url", &self.login_url)
+            .field("idp_entity_id", &self.idp_entity_id)
+            .field("name_id", &self.name_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    name: Option<String>,
+    saml: Option<Section>,
+    #[serde(default)]
+    deviations: Vec<Deviation>,
+    #[allow(dead_code)]
+    scim: Option<toml::Value>,
+    #[allow(dead_code)]
+    oauth: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Section {
+    acs_url: String,
+    sp_entity_id: String,
+    login_url: Option<String>,
+    key_file: String,
+    cert_file: String,
+    idp_entity_id: String,
+    name_id: String,
+    success_status: Option<Vec<u16>>,
+    success_cookie: Option<String>,
+    relay_state: Option<String>,
+    skew_seconds: Option<u64>,
+}
+
+impl SamlTarget {
+    /// Reads the `[saml]` section of a target file; `key_file` and `cert_file` are relative to the file.
+    pub fn load(path: &Path) -> Result<Self, TargetError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| TargetError::Read { path: path.display().to_string(), source })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_toml(&text, &path.display().to_string(), |f| std::fs::read(dir.join(f)).map_err(|e| e.to_string()))
+    }
+
+    /// Parses a target file's text; `read` reads a file named in it.
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        read: impl Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<Self, TargetError> {
+        let invalid = |message: String| TargetError::Invalid { path: origin.to_owned(), message };
+        let file: File =
+            toml::from_str(text).map_err(|e| TargetError::Parse { path: origin.to_owned(), message: e.to_string() })?;
+        let s = file.saml.ok_or_else(|| TargetError::NoSection { path: origin.to_owned(), section: "saml" })?;
+        let key_pem = read(&s.key_file).map_err(|e| invalid(format!("cannot read {}: {e}", s.key_file)))?;
+        let cert_pem = read(&s.cert_file).map_err(|e| invalid(format!("cannot read {}: {e}", s.cert_file)))?;
+        let key = IdpKey::from_pem(&key_pem, &cert_pem)
+            .map_err(|e| invalid(format!("key_file {} / cert_file {}: {e}", s.key_file, s.cert_file)))?;
+        let success_status = s.success_status.unwrap_or_else(|| vec![302, 303]);
+        if success_status.is_empty() || success_status.iter().any(|c| !(100..600).contains(c)) {
+            return Err(invalid("success_status must list HTTP status codes".into()));
+        }
+        let relay_state = s.relay_state.unwrap_or_else(|| "/".into());
+        let acs_url = check_url(&s.acs_url)?;
+        Ok(SamlTarget {
+            name: file.name.unwrap_or_else(|| acs_url.clone()),
+            acs_url,
+            sp_entity_id: s.sp_entity_id,
+            login_url: s.login_url.map(|u| check_url(&u)).transpose()?,
+            key,
+            idp_entity_id: s.idp_entity_id,
+            name_id: s.name_id,
+            success_status,
+            success_cookie: s.success_cookie,
+            relay_state,
+            skew: Duration::from_secs(s.skew_seconds.unwrap_or(DEFAULT_SKEW_SECONDS)),
+            clock: None,
+            deviations: file.deviations,
+        })
+    }
+
+    /// The declared deviation for a check, if any.
+    pub fn deviation(&self, check_id: &str) -> Option<&Deviation> {
+        self.deviations.iter().find(|d| d.check == check_id)
+    }
+
+    /// The SP's now: its clock when known, else the wall clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.as_ref().map_or_else(Utc::now, |c| c())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> impl Fn(&str) -> Result<Vec<u8>, String> {
+        let key = IdpKey::generate("idp.test").expect("key");
+        let key_pem = key.private_key_pem().expect("pem");
+        let cert_pem = key.certificate_pem().to_owned();
+        move |f| match f {
+            "idp-key.pem" => Ok(key_pem.clone().into_bytes()),
+            "idp-cert.pem" => Ok(cert_pem.clone().into_bytes()),
+            _ => Err("no such file".into()),
+        }
+    }
+
+    #[test]
+    fn parses_the_example_file() {
+        let t = SamlTarget::from_toml(include_str!("../../examples/target.toml"), "example", files())
+            .expect("example parses");
+        assert_eq!(t.acs_url, "https://sp.example.com/saml/acs");
+        assert_eq!(t.login_url.as_deref(), Some("https://sp.example.com/saml/login"));
+        assert_eq!(t.success_status, vec![302, 303]);
+        assert_eq!(t.skew, Duration::from_secs(180));
+        assert!(!format!("{t:?}").contains("PRIVATE"), "the key is never printed");
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let base = "[saml]\nacs_url = \"http://sp/acs\"\nsp_entity_id = \"urn:sp\"\nkey_file = \"idp-key.pem\"\n\
+                    cert_file = \"idp-cert.pem\"\nidp_entity_id = \"urn:idp\"\nname_id = \"a@b.example\"\n";
+        let t = SamlTarget::from_toml(base, "t", files()).expect("parses");
+        assert_eq!(t.relay_state, "/");
+        assert_eq!(t.login_url, None);
+        assert_eq!(t.success_cookie, None);
+        let missing = base.replace("idp-key.pem", "nope.pem");
+        assert!(matches!(SamlTarget::from_toml(&missing, "t", files()), Err(TargetError::Invalid { .. })));
+        let unknown = format!("{base}colour = \"blue\"\n");
+        assert!(matches!(SamlTarget::from_toml(&unknown, "t", files()), Err(TargetError::Parse { .. })));
+        assert!(matches!(
+            SamlTarget::from_toml("[scim]\nurl = \"http://x\"\n", "t", files()),
+            Err(TargetError::NoSection { section: "saml", .. })
+        ));
+        let swapped_key = IdpKey::generate("other").expect("key").private_key_pem().expect("pem");
+        let read = files();
+        let mismatched = SamlTarget::from_toml(base, "t", move |f| {
+            if f == "idp-key.pem" { Ok(swapped_key.clone().into_bytes()) } else { read(f) }
+        });
+        assert!(matches!(mismatched, Err(TargetError::Invalid { .. })), "the certificate must be the key's");
+    }
+}
