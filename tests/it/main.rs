@@ -5,6 +5,7 @@ mod cli;
 mod faults;
 mod features;
 mod fuzz;
+mod idp;
 mod oauth;
 mod replay;
 mod serve;
