@@ -169,12 +169,12 @@ impl IdentityArgs {
         let base = self.public_url.as_deref().unwrap_or(default_base).trim_end_matches('/').to_owned();
         let entity_id = self.entity_id.clone().unwrap_or_else(|| format!("{base}/metadata"));
         let key = match (&self.key, &self.cert) {
-            (Some(key), Some(cert)) => IdpKey::from_pem_files(key, cert).map_err(anyhow_chain)?,
+            (Some(key), Some(cert)) => IdpKey::from_pem_files(key, cert)?,
             _ => {
                 let host = base.split("://").nth(1).and_then(|rest| rest.split([':', '/']).next()).unwrap_or("idp");
-                let key = IdpKey::generate(host).map_err(anyhow_chain)?;
+                let key = IdpKey::generate(host)?;
                 if let Some(path) = &self.key_out {
-                    write_new(path, &key.private_key_pem().map_err(anyhow_chain)?)?;
+                    write_new(path, &key.private_key_pem()?)?;
                 }
                 if let Some(path) = &self.cert_out {
                     write_new(path, key.certificate_pem())?;
@@ -187,10 +187,6 @@ impl IdentityArgs {
         };
         Ok(Identity { base, entity_id, key })
     }
-}
-
-fn anyhow_chain(e: SamlIdpError) -> anyhow::Error {
-    anyhow::Error::new(e)
 }
 
 fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {

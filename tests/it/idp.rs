@@ -52,7 +52,7 @@ fn metadata_prints_the_certificate_and_the_sso_url() {
 }
 
 /// `idconform idp saml serve` on a free port; returns the process and its base URL once it listens.
-fn serve_idp(extra: &[&str]) -> (Running, String) {
+pub fn serve_idp(extra: &[&str]) -> (Running, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_idconform"))
         .args(["idp", "saml", "serve", "--listen", "127.0.0.1:0"])
         .args(extra)

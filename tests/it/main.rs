@@ -6,6 +6,7 @@ mod faults;
 mod features;
 mod fuzz;
 mod idp;
+mod idp_browser;
 mod oauth;
 mod replay;
 mod serve;
