@@ -125,10 +125,7 @@ async fn sp_initiated_sign_in_into_the_reference_server() {
 
     let r = http.get(format!("{idp}/metadata")).send().await.expect("metadata");
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.headers().get("content-type").and_then(|v| v.to_str().ok()),
-        Some("application/samlmetadata+xml")
-    );
+    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/samlmetadata+xml"));
     let metadata = r.text().await.expect("body");
     assert!(metadata.contains(&format!(r#"entityID="{idp}/metadata""#)), "{metadata}");
 

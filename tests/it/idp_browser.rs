@@ -35,7 +35,12 @@ impl Driver {
         let process = Running(child);
         let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.contains("started successfully"));
         assert!(ready, "chromedriver did not start");
-        Driver { _process: process, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), session: None }
+        Driver {
+            _process: process,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            session: None,
+        }
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
