@@ -120,7 +120,9 @@ async fn sp_initiated_sign_in_into_the_reference_server() {
     let db = scratch_db("idp-login");
     let (_sp, origin) = serve_example(&db);
     let token = admin_token(&db, "owner@acme.example");
-    let (_idp, idp) = serve_idp(&["--user", "owner@acme.example", "--user", "admin@acme.example"]);
+    let slo = format!("{origin}/saml/logout/callback");
+    let (_idp, idp) =
+        serve_idp(&["--user", "owner@acme.example", "--user", "admin@acme.example", "--sp-slo-url", &slo]);
     let http = browser();
 
     let r = http.get(format!("{idp}/metadata")).send().await.expect("metadata");
@@ -181,6 +183,24 @@ async fn sp_initiated_sign_in_into_the_reference_server() {
     assert_eq!(r.status(), StatusCode::OK);
     let me: serde_json::Value = r.json().await.expect("json");
     assert_eq!(me["member"]["email"], "admin@acme.example", "{me}");
+
+    // Single logout: the SP's LogoutRequest goes to the IdP, whose signed LogoutResponse the SP accepts.
+    let r = http.get(format!("{origin}/saml/logout/acme")).header("cookie", &cookie).send().await.expect("logout");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+    assert!(location.starts_with(&format!("{idp}/slo?SAMLRequest=")), "{location}");
+    let r = http.get(&location).send().await.expect("idp slo");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let back = r.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+    assert!(back.starts_with(&format!("{slo}?SAMLResponse=")) && back.contains("&Signature="), "{back}");
+    let r = http.get(&back).send().await.expect("sp slo");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(
+        r.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some(format!("{origin}/saml/signed-out").as_str())
+    );
+    let r = http.get(format!("{origin}/api/v1/session")).header("cookie", &cookie).send().await.expect("session");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
