@@ -39,6 +39,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Drive an OAuth 2.0 authorization server as a client: `oauth flow` runs a whole session step by step.
     Oauth(cmd::oauth::Args),
+    /// Run the mock SAML 2.0 IdP (`idp saml serve`) or print its metadata (`idp metadata`).
+    Idp(cmd::idp::Args),
     /// Replay Okta or Entra provisioning cycles against a SCIM server, or simulate their initial sync (--users).
     Replay(cmd::replay::Args),
     /// Run Gherkin scenarios (features/) against a SCIM server.
@@ -49,7 +51,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default_log = if matches!(cli.command, Command::Serve(_) | Command::Idp(_)) { "info" } else { "warn" };
     cmd::init_logging(cli.log.as_deref().unwrap_or(default_log), cli.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => cmd::bench::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Oauth(args) => cmd::oauth::run(args).await,
+            Command::Idp(args) => cmd::idp::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
             Command::Features(args) => cmd::features::run(args).await,
             Command::Fuzz(args) => cmd::fuzz::run(args).await,

@@ -8,6 +8,7 @@ pub mod common;
 pub mod embedded;
 pub mod features;
 pub mod fuzz;
+pub mod idp;
 pub mod oauth;
 pub mod replay;
 pub mod serve;

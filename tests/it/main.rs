@@ -5,6 +5,8 @@ mod cli;
 mod faults;
 mod features;
 mod fuzz;
+mod idp;
+mod idp_browser;
 mod oauth;
 mod replay;
 mod saml;

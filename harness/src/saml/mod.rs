@@ -12,6 +12,8 @@
 //!   Reference to the signed element's ID, KeyInfo carrying the certificate (SAML Core §5.4).
 //! - [`post_form`]: the HTTP-POST binding's form body (SAML Bindings §3.5.4); [`metadata_xml`]: the IdP's
 //!   EntityDescriptor.
+//! - [`AuthnRequest`], [`LogoutRequest`]: what an SP sends, read from either binding with a size cap and no
+//!   DOCTYPE; [`logout_response_xml`] and [`signed_redirect_query`]: the answer to a LogoutRequest.
 //! - [`attacks`]: forged variants of a signed Response.
 //! - [`SamlTarget`] (`target.rs`): the SP under test, from a target file's `[saml]` section; [`SCtx`] and [`run`]
 //!   (`run.rs`): the context the checks of `suites::saml` run in (fresh sign-ins, posting to the ACS, judging
@@ -46,6 +48,7 @@
 pub mod attacks;
 mod key;
 mod metadata;
+mod requests;
 mod response;
 pub mod run;
 pub mod target;
@@ -56,6 +59,10 @@ mod tests;
 
 pub use key::{FOREIGN_COMMON_NAME, IdpKey};
 pub use metadata::{BINDING_POST, BINDING_REDIRECT, metadata_xml};
+pub use requests::{
+    AuthnRequest, LogoutRequest, MAX_MESSAGE_BYTES, SIG_ALG_RSA_SHA256, decode_message, logout_response_xml,
+    signed_redirect_query,
+};
 pub use response::{
     ATTRNAME_BASIC, ATTRNAME_UNSPECIFIED, Algorithm, AttributeStyle, ENTRA_CLAIMS, ENTRA_DISPLAY_NAME, ENTRA_GROUPS,
     ENTRA_IDENTITY_PROVIDER, ENTRA_OBJECT_ID, ENTRA_TENANT_ID, NamespaceStyle, ResponseSpec, SigningMode,
@@ -125,6 +132,9 @@ pub enum SamlIdpError {
     /// The attack does not apply to this input (e.g. XSW1 on an unsigned Response).
     #[error("not applicable: {0}")]
     NotApplicable(String),
+    /// A message from an SP was refused (too large, not base64, a DOCTYPE, the wrong element).
+    #[error("refused: {0}")]
+    Refused(String),
     /// Compressing failed.
     #[error("cannot deflate")]
     Deflate(#[source] std::io::Error),
