@@ -464,6 +464,56 @@ async fn run_one(check: &Check, level: Level, ctx: &Ctx, target: &Target) -> Che
     Verdict::of(check, level).into_result(outcome, ctx.log.take(), started, target)
 }
 
+/// What a suite's check context gives the shared runner ([`run_checks`]).
+pub trait CheckContext {
+    /// Takes the exchanges the check recorded.
+    fn take_exchanges(&self) -> Vec<crate::http::Exchange>;
+    /// The target's declared deviation for a check.
+    fn deviation(&self, check_id: &str) -> Option<&crate::target::Deviation>;
+}
+
+/// Runs selected checks, each in a fresh context from `make`, `concurrency` at a time; the checks `last` picks (those
+/// that move a server's clock) run after all others, one at a time. Results come back in selection order.
+pub async fn run_checks<C: CheckContext>(
+    selected: Vec<(Check<C>, Level)>,
+    concurrency: usize,
+    last: impl Fn(&Check<C>) -> bool,
+    make: impl Fn() -> C,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Vec<CheckResult> {
+    let total = selected.len();
+    progress(Progress::Started { total });
+    let done = AtomicUsize::new(0);
+    let (serial, parallel): (Vec<_>, Vec<_>) = selected.into_iter().enumerate().partition(|(_, (c, _))| last(c));
+    let run_at = |(i, (check, level)): (usize, (Check<C>, Level))| {
+        let ctx = make();
+        let done = &done;
+        async move {
+            let started = Instant::now();
+            let outcome = match (check.run)(&ctx).await {
+                Ok(()) => Outcome::Pass,
+                Err(o) => o,
+            };
+            let result = Verdict::of(&check, level).into_result_with(
+                outcome,
+                ctx.take_exchanges(),
+                started,
+                ctx.deviation(check.id),
+            );
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(Progress::Finished { result: &result, done: n, total });
+            (i, result)
+        }
+    };
+    let mut results: Vec<(usize, CheckResult)> =
+        futures::stream::iter(parallel).map(run_at).buffer_unordered(concurrency.max(1)).collect().await;
+    for item in serial {
+        results.push(run_at(item).await);
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 /// What a result is about, before its outcome is known: shared by checks and replayed scenario steps, so both
 /// reach the reports in the same form.
 #[derive(Debug, Clone)]

@@ -29,6 +29,7 @@ use idconform_harness::saml::{
     AttributeStyle, AuthnRequest, IdpKey, LogoutRequest, NamespaceStyle, ResponseSpec, SamlIdpError,
     logout_response_xml, metadata_xml, post_fields, signed_redirect_query,
 };
+use idconform_server::markup::escape;
 
 use super::common::say;
 
@@ -495,22 +496,6 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
-}
-
-/// Escapes text for HTML content and double-quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The pairs of a query string or `application/x-www-form-urlencoded` body, decoded (`+` is a space).

@@ -8,18 +8,15 @@ pub mod flow;
 pub mod jwt;
 pub mod target;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-use futures::StreamExt;
 
 pub use client::{AuthzRequest, ClientAuth, Front, Metadata, OAuthClient, Pkce, Tokens};
 pub use target::{AuthMethod, Expectations, JwtBearer, Login, OAuthClientCreds, OAuthTarget, PkcePolicy};
 
-use crate::check::{Check, Level, Outcome, Step, fail, skip};
+use crate::check::{Check, Outcome, Step, fail, skip};
 use crate::http::{Recorder, Response};
-use crate::report::{CheckResult, Report};
-use crate::runner::{Options, Progress, RunError, Verdict};
+use crate::report::Report;
+use crate::runner::{Options, Progress, RunError};
 
 /// A code obtained through the front channel, with the request that produced it.
 #[derive(Debug, Clone)]
@@ -198,43 +195,24 @@ pub async fn run(
     let clock = Instant::now();
     let client = OAuthClient::connect(target, opts.timeout).await.map_err(|e| RunError::Unreachable(e.to_string()))?;
     let selected = crate::runner::select(checks, opts);
-    let total = selected.len();
-    progress(Progress::Started { total });
-    let done = AtomicUsize::new(0);
-    let (serial, parallel): (Vec<_>, Vec<_>) =
-        selected.into_iter().enumerate().partition(|(_, (c, _))| c.tags.contains(&CLOCK_TAG));
-    let run_at = |(i, (check, level)): (usize, (Check<OCtx>, Level))| {
-        let ctx = OCtx::new(client.clone());
-        let done = &done;
-        async move {
-            let result = run_one(&check, level, &ctx).await;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(Progress::Finished { result: &result, done: n, total });
-            (i, result)
-        }
-    };
-    let mut results: Vec<(usize, CheckResult)> =
-        futures::stream::iter(parallel).map(run_at).buffer_unordered(opts.concurrency.max(1)).collect().await;
-    for item in serial {
-        results.push(run_at(item).await);
-    }
-    results.sort_by_key(|(i, _)| *i);
+    let results = crate::runner::run_checks(
+        selected,
+        opts.concurrency,
+        |c| c.tags.contains(&CLOCK_TAG),
+        || OCtx::new(client.clone()),
+        progress,
+    )
+    .await;
     let t = &client.target;
-    Ok(Report::for_target(
-        &t.name,
-        &t.issuer,
-        opts.profile,
-        started_at,
-        clock.elapsed(),
-        results.into_iter().map(|(_, r)| r).collect(),
-    ))
+    Ok(Report::for_target(&t.name, &t.issuer, opts.profile, started_at, clock.elapsed(), results))
 }
 
-async fn run_one(check: &Check<OCtx>, level: Level, ctx: &OCtx) -> CheckResult {
-    let started = Instant::now();
-    let outcome = match (check.run)(ctx).await {
-        Ok(()) => Outcome::Pass,
-        Err(o) => o,
-    };
-    Verdict::of(check, level).into_result_with(outcome, ctx.log.take(), started, ctx.t().deviation(check.id))
+impl crate::runner::CheckContext for OCtx {
+    fn take_exchanges(&self) -> Vec<crate::http::Exchange> {
+        self.log.take()
+    }
+
+    fn deviation(&self, check_id: &str) -> Option<&crate::target::Deviation> {
+        self.t().deviation(check_id)
+    }
 }

@@ -3,21 +3,19 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use base64::Engine;
-use futures::StreamExt;
 use reqwest::Method;
 
 use super::target::SamlTarget;
 use super::xml::Document;
 use super::{IdpKey, PROTOCOL_NS, ResponseSpec, SamlIdpError, post_form};
-use crate::check::{Check, Level, Outcome, Step, fail, skip};
+use crate::check::{Check, Outcome, Step, fail, skip};
 use crate::http::{Client, HttpError, Recorder, Request, Response};
 use crate::oauth::client::query_params;
-use crate::report::{CheckResult, Report};
-use crate::runner::{Options, Progress, RunError, Verdict};
+use crate::report::Report;
+use crate::runner::{Options, Progress, RunError};
 
 /// The form media type of the HTTP-POST binding (SAML Bindings §3.5.4).
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -227,42 +225,25 @@ pub async fn run(
     let foreign = Arc::new(IdpKey::foreign().map_err(|e| RunError::Config(format!("mock IdP: {e}")))?);
     let target = Arc::new(target);
     let selected = crate::runner::select(checks, opts);
-    let total = selected.len();
-    progress(Progress::Started { total });
-    let done = AtomicUsize::new(0);
-    let run_at = |(i, (check, level)): (usize, (Check<SCtx>, Level))| {
-        let ctx = SCtx::new(target.clone(), foreign.clone(), http.clone());
-        let done = &done;
-        async move {
-            let result = run_one(&check, level, &ctx).await;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(Progress::Finished { result: &result, done: n, total });
-            (i, result)
-        }
-    };
-    let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(selected.into_iter().enumerate())
-        .map(run_at)
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
-    results.sort_by_key(|(i, _)| *i);
-    Ok(Report::for_target(
-        &target.name,
-        &target.acs_url,
-        opts.profile,
-        started_at,
-        clock.elapsed(),
-        results.into_iter().map(|(_, r)| r).collect(),
-    ))
+    let results = crate::runner::run_checks(
+        selected,
+        opts.concurrency,
+        |_| false,
+        || SCtx::new(target.clone(), foreign.clone(), http.clone()),
+        progress,
+    )
+    .await;
+    Ok(Report::for_target(&target.name, &target.acs_url, opts.profile, started_at, clock.elapsed(), results))
 }
 
-async fn run_one(check: &Check<SCtx>, level: Level, ctx: &SCtx) -> CheckResult {
-    let started = Instant::now();
-    let outcome = match (check.run)(ctx).await {
-        Ok(()) => Outcome::Pass,
-        Err(o) => o,
-    };
-    Verdict::of(check, level).into_result_with(outcome, ctx.log.take(), started, ctx.t().deviation(check.id))
+impl crate::runner::CheckContext for SCtx {
+    fn take_exchanges(&self) -> Vec<crate::http::Exchange> {
+        self.log.take()
+    }
+
+    fn deviation(&self, check_id: &str) -> Option<&crate::target::Deviation> {
+        self.t().deviation(check_id)
+    }
 }
 
 #[cfg(test)]
