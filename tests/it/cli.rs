@@ -13,6 +13,17 @@ pub fn idconform(args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// The JSON report a run printed on stdout (`--report json --out -`), which comes before the progress lines of
+/// stderr in `idconform`'s combined output.
+pub fn json_report(out: &str) -> serde_json::Value {
+    let start = out.find('{').expect("a JSON report");
+    serde_json::Deserializer::from_str(&out[start..])
+        .into_iter::<serde_json::Value>()
+        .next()
+        .expect("a JSON value")
+        .expect("valid JSON")
+}
+
 /// A child process killed when dropped, so a failing test leaves no server behind.
 pub struct Running(pub std::process::Child);
 

@@ -11,3 +11,7 @@ mod oauth;
 mod replay;
 mod saml;
 mod serve;
+// The server tests' WebDriver client, shared rather than copied; this crate uses only part of it.
+#[allow(dead_code)]
+#[path = "../../server/tests/it/webdriver.rs"]
+mod webdriver;

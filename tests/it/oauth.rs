@@ -4,19 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::cli::{admin_token, idconform, scratch_db, serve_example};
+use crate::cli::{admin_token, idconform, json_report, scratch_db, serve_example};
 
 #[test]
 fn the_reference_server_passes_the_whole_oauth_suite() {
     let (code, out) = idconform(&["check", "oauth", "--report", "json", "--out", "-"]);
     assert_eq!(code, 0, "{out}");
-    // stdout (the report) comes first; the progress lines on stderr follow it.
-    let start = out.find('{').expect("a JSON report");
-    let report: Value = serde_json::Deserializer::from_str(&out[start..])
-        .into_iter::<Value>()
-        .next()
-        .expect("a JSON value")
-        .expect("valid JSON");
+    let report = json_report(&out);
     let s = &report["summary"];
     assert!(s["passed"].as_u64() >= Some(60), "{s}");
     assert_eq!(s["passed"], s["total"], "every check passes, none skipped: {s}");

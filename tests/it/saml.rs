@@ -1,20 +1,12 @@
 //! `idconform check saml` as users run it: against the embedded reference server, the whole suite passes.
 
-use serde_json::Value;
-
-use crate::cli::idconform;
+use crate::cli::{idconform, json_report};
 
 #[test]
 fn the_reference_server_passes_the_whole_saml_suite() {
     let (code, out) = idconform(&["check", "saml", "--report", "json", "--out", "-"]);
     assert_eq!(code, 0, "{out}");
-    // stdout (the report) comes first; the progress lines on stderr follow it.
-    let start = out.find('{').expect("a JSON report");
-    let report: Value = serde_json::Deserializer::from_str(&out[start..])
-        .into_iter::<Value>()
-        .next()
-        .expect("a JSON value")
-        .expect("valid JSON");
+    let report = json_report(&out);
     let s = &report["summary"];
     assert!(s["passed"].as_u64() >= Some(30), "{s}");
     assert_eq!(s["passed"], s["total"], "every check passes, none skipped: {s}");

@@ -31,3 +31,4 @@ mod saml_manage;
 mod search;
 mod snapshots;
 mod urls;
+mod webdriver;
