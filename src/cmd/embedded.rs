@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use idconform_harness::oauth::jwt::generate_es256;
 use idconform_harness::oauth::{AuthMethod, Expectations, JwtBearer, Login, OAuthClientCreds, OAuthTarget};
-use idconform_harness::saml::{IdpKey, SamlTarget};
+use idconform_harness::saml::{IdpKey, OtherWorkspace, SamlTarget};
 use idconform_server::ServerConfig;
 use idconform_server::admin::Credentials;
 use idconform_server::admin::seed::SeedConfig;
@@ -116,22 +116,28 @@ const SAML_IDP: &str = "https://idp.idconform.test/metadata";
 /// The reference SP's clock skew (`SpSettings`).
 const SAML_SKEW_SECONDS: u64 = 120;
 
-/// Registers what the SAML suite needs in a fresh server: an enterprise workspace whose owner is the NameID, and a
-/// connection trusting a mock IdP key made for this run. The result describes them as a target file would; the
-/// SP's clock is the server's, which the OAuth suite's time travel may have moved.
-async fn saml_setup(
+/// The second SAML workspace: an attacker's, with an IdP of its own under the entity ID of the first's (workspaces
+/// name their connections' IdPs themselves), and the SAML user as a member, so an SP that let this workspace's IdP
+/// answer for the first would have someone to sign in.
+const SAML_OTHER_WORKSPACE: &str = "embedded-saml-other";
+const SAML_OTHER_OWNER: &str = "owner@other.saml.idconform.test";
+
+/// Seeds an enterprise workspace with `members` ((email, role), the first the owner) and configures a SAML
+/// connection trusting a new mock IdP key for `SAML_IDP`; returns the key.
+async fn saml_workspace(
     state: &idconform_server::http::AppState,
     origin: &str,
-    clock: OffsetClock,
-) -> anyhow::Result<SamlTarget> {
-    let seed = SeedConfig::from_toml(&format!(
-        "[[workspace]]\nid = \"{SAML_WORKSPACE}\"\nname = \"Embedded SAML\"\nplan = \"enterprise\"\n\
-         [[workspace.member]]\nemail = \"{SAML_USER}\"\nrole = \"owner\"\n"
-    ))
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    workspace: &str,
+    members: &[(&str, &str)],
+) -> anyhow::Result<IdpKey> {
+    let mut seed = format!("[[workspace]]\nid = \"{workspace}\"\nname = \"{workspace}\"\nplan = \"enterprise\"\n");
+    for (email, role) in members {
+        seed.push_str(&format!("[[workspace.member]]\nemail = \"{email}\"\nrole = \"{role}\"\n"));
+    }
+    let seed = SeedConfig::from_toml(&seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     state.admin.seed(&seed, |_| None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let jwt =
-        state.admin.issue_admin_token(SAML_WORKSPACE, SAML_USER, 600).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner_email = members.first().map(|(e, _)| *e).context("a workspace needs an owner")?;
+    let jwt = state.admin.issue_admin_token(workspace, owner_email, 600).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let owner = state
         .admin
         .authenticate(&Credentials { bearer: Some(jwt), ..Credentials::default() }, true)
@@ -144,6 +150,21 @@ async fn saml_setup(
         "certificates": [key.certificate_pem()],
     });
     state.saml.create_connection(&owner, &body, origin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(key)
+}
+
+/// Registers what the SAML suite needs in a fresh server: an enterprise workspace whose owner is the NameID, and a
+/// connection trusting a mock IdP key made for this run, and a second workspace as an attacker would set one up
+/// (`SAML_OTHER_WORKSPACE`). The result describes them as a target file would; the SP's clock is the server's,
+/// which the OAuth suite's time travel may have moved.
+async fn saml_setup(
+    state: &idconform_server::http::AppState,
+    origin: &str,
+    clock: OffsetClock,
+) -> anyhow::Result<SamlTarget> {
+    let key = saml_workspace(state, origin, SAML_WORKSPACE, &[(SAML_USER, "owner")]).await?;
+    let other_members = [(SAML_OTHER_OWNER, "owner"), (SAML_USER, "member")];
+    let other_key = saml_workspace(state, origin, SAML_OTHER_WORKSPACE, &other_members).await?;
     Ok(SamlTarget {
         name: "embedded reference server".into(),
         acs_url: format!("{origin}/saml/callback"),
@@ -157,6 +178,11 @@ async fn saml_setup(
         relay_state: "/".into(),
         skew: std::time::Duration::from_secs(SAML_SKEW_SECONDS),
         clock: Some(Arc::new(move || clock.now())),
+        other_workspace: Some(OtherWorkspace {
+            key: other_key,
+            idp_entity_id: SAML_IDP.into(),
+            sp_entity_id: format!("{origin}/saml/metadata/{SAML_OTHER_WORKSPACE}"),
+        }),
         deviations: Vec::new(),
     })
 }

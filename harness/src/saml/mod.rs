@@ -69,7 +69,7 @@ pub use response::{
     form_urlencode, post_fields, post_form, random_id, xsd_time,
 };
 pub use run::{SCtx, run};
-pub use target::{SamlTarget, SpClock};
+pub use target::{OtherWorkspace, SamlTarget, SpClock};
 
 /// The SAML 2.0 protocol namespace.
 pub const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";

@@ -46,8 +46,23 @@ pub struct SamlTarget {
     pub skew: Duration,
     /// The SP's clock, when known.
     pub clock: Option<SpClock>,
+    /// Another tenant of the same SP (a workspace, organisation or realm of its own) with an IdP connection of its
+    /// own, when the target file describes one: the tenancy checks sign with its key.
+    pub other_workspace: Option<OtherWorkspace>,
     /// Declared deviations.
     pub deviations: Vec<Deviation>,
+}
+
+/// Another tenant's IdP connection at the same SP: what an attacker who runs a workspace of their own controls.
+#[derive(Clone)]
+pub struct OtherWorkspace {
+    /// The key of the IdP that tenant's connection trusts (the attacker's own IdP).
+    pub key: IdpKey,
+    /// The IdP entity ID that tenant's connection names. It may be the main connection's: workspaces choose their
+    /// connections' entity IDs themselves, so an attacker can copy the victim's.
+    pub idp_entity_id: String,
+    /// That tenant's SP entity ID (the Audience its Responses carry).
+    pub sp_entity_id: String,
 }
 
 impl std::fmt::Debug for SamlTarget {
@@ -59,6 +74,7 @@ impl std::fmt::Debug for SamlTarget {
             .field("login_url", &self.login_url)
             .field("idp_entity_id", &self.idp_entity_id)
             .field("name_id", &self.name_id)
+            .field("other_workspace", &self.other_workspace.as_ref().map(|o| (&o.idp_entity_id, &o.sp_entity_id)))
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +105,16 @@ struct Section {
     success_cookie: Option<String>,
     relay_state: Option<String>,
     skew_seconds: Option<u64>,
+    other_workspace: Option<OtherSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OtherSection {
+    key_file: String,
+    cert_file: String,
+    idp_entity_id: String,
+    sp_entity_id: String,
 }
 
 impl SamlTarget {
@@ -110,10 +136,26 @@ impl SamlTarget {
         let file: File =
             toml::from_str(text).map_err(|e| TargetError::Parse { path: origin.to_owned(), message: e.to_string() })?;
         let s = file.saml.ok_or_else(|| TargetError::NoSection { path: origin.to_owned(), section: "saml" })?;
-        let key_pem = read(&s.key_file).map_err(|e| invalid(format!("cannot read {}: {e}", s.key_file)))?;
-        let cert_pem = read(&s.cert_file).map_err(|e| invalid(format!("cannot read {}: {e}", s.cert_file)))?;
-        let key = IdpKey::from_pem(&key_pem, &cert_pem)
-            .map_err(|e| invalid(format!("key_file {} / cert_file {}: {e}", s.key_file, s.cert_file)))?;
+        let load_key = |key_file: &str, cert_file: &str| {
+            let key_pem = read(key_file).map_err(|e| invalid(format!("cannot read {key_file}: {e}")))?;
+            let cert_pem = read(cert_file).map_err(|e| invalid(format!("cannot read {cert_file}: {e}")))?;
+            IdpKey::from_pem(&key_pem, &cert_pem)
+                .map_err(|e| invalid(format!("key_file {key_file} / cert_file {cert_file}: {e}")))
+        };
+        let key = load_key(&s.key_file, &s.cert_file)?;
+        let other_workspace = match s.other_workspace {
+            Some(o) => {
+                let other_key = load_key(&o.key_file, &o.cert_file)?;
+                if other_key.certificate_pem() == key.certificate_pem() {
+                    return Err(invalid("saml.other_workspace must use a key of its own".into()));
+                }
+                if o.sp_entity_id == s.sp_entity_id {
+                    return Err(invalid("saml.other_workspace.sp_entity_id must be the other tenant's".into()));
+                }
+                Some(OtherWorkspace { key: other_key, idp_entity_id: o.idp_entity_id, sp_entity_id: o.sp_entity_id })
+            }
+            None => None,
+        };
         let success_status = s.success_status.unwrap_or_else(|| vec![302, 303]);
         if success_status.is_empty() || success_status.iter().any(|c| !(100..600).contains(c)) {
             return Err(invalid("success_status must list HTTP status codes".into()));
@@ -133,6 +175,7 @@ impl SamlTarget {
             relay_state,
             skew: Duration::from_secs(s.skew_seconds.unwrap_or(DEFAULT_SKEW_SECONDS)),
             clock: None,
+            other_workspace,
             deviations: file.deviations,
         })
     }
@@ -153,12 +196,17 @@ mod tests {
     use super::*;
 
     fn files() -> impl Fn(&str) -> Result<Vec<u8>, String> {
-        let key = IdpKey::generate("idp.test").expect("key");
-        let key_pem = key.private_key_pem().expect("pem");
-        let cert_pem = key.certificate_pem().to_owned();
+        let pems = |name: &str| {
+            let key = IdpKey::generate(name).expect("key");
+            (key.private_key_pem().expect("pem"), key.certificate_pem().to_owned())
+        };
+        let (key_pem, cert_pem) = pems("idp.test");
+        let (other_key_pem, other_cert_pem) = pems("other.idp.test");
         move |f| match f {
             "idp-key.pem" => Ok(key_pem.clone().into_bytes()),
             "idp-cert.pem" => Ok(cert_pem.clone().into_bytes()),
+            "other-idp-key.pem" => Ok(other_key_pem.clone().into_bytes()),
+            "other-idp-cert.pem" => Ok(other_cert_pem.clone().into_bytes()),
             _ => Err("no such file".into()),
         }
     }
@@ -172,6 +220,25 @@ mod tests {
         assert_eq!(t.success_status, vec![302, 303]);
         assert_eq!(t.skew, Duration::from_secs(180));
         assert!(!format!("{t:?}").contains("PRIVATE"), "the key is never printed");
+        let other = t.other_workspace.as_ref().expect("the example describes another workspace");
+        assert_eq!(other.idp_entity_id, t.idp_entity_id, "the example copies the victim's IdP entity ID");
+        assert_ne!(other.key.certificate_pem(), t.key.certificate_pem());
+    }
+
+    #[test]
+    fn the_other_workspace_needs_a_key_and_an_audience_of_its_own() {
+        let base = "[saml]\nacs_url = \"http://sp/acs\"\nsp_entity_id = \"urn:sp\"\nkey_file = \"idp-key.pem\"\n\
+                    cert_file = \"idp-cert.pem\"\nidp_entity_id = \"urn:idp\"\nname_id = \"a@b.example\"\n\
+                    [saml.other_workspace]\nidp_entity_id = \"urn:idp\"\n";
+        let other = format!("{base}key_file = \"other-idp-key.pem\"\ncert_file = \"other-idp-cert.pem\"\n");
+        let t = SamlTarget::from_toml(&format!("{other}sp_entity_id = \"urn:sp:other\"\n"), "t", files()).expect("ok");
+        assert_eq!(t.other_workspace.map(|o| o.sp_entity_id).as_deref(), Some("urn:sp:other"));
+        let same_audience = format!("{other}sp_entity_id = \"urn:sp\"\n");
+        assert!(matches!(SamlTarget::from_toml(&same_audience, "t", files()), Err(TargetError::Invalid { .. })));
+        let same_key = format!(
+            "{base}key_file = \"idp-key.pem\"\ncert_file = \"idp-cert.pem\"\nsp_entity_id = \"urn:sp:other\"\n"
+        );
+        assert!(matches!(SamlTarget::from_toml(&same_key, "t", files()), Err(TargetError::Invalid { .. })));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use idconform_harness::Options;
 use idconform_harness::oauth::client::query_params;
 use idconform_harness::report::{Report, Status};
-use idconform_harness::saml::{IdpKey, SamlTarget, attacks, random_id};
+use idconform_harness::saml::{IdpKey, OtherWorkspace, SamlTarget, attacks, random_id};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -63,6 +63,11 @@ fn target(origin: &str, login: bool) -> SamlTarget {
         relay_state: "/".into(),
         skew: Duration::from_secs(180),
         clock: None,
+        other_workspace: Some(OtherWorkspace {
+            key: IdpKey::generate("other.idp.test").expect("key"),
+            idp_entity_id: "https://idp.test/metadata".into(),
+            sp_entity_id: format!("{origin}/metadata/other"),
+        }),
         deviations: Vec::new(),
     }
 }

@@ -2,8 +2,9 @@
 //! (`crate::saml::attacks`) must not — signature exclusion, foreign signers, tampering, the eight signature
 //! wrappings, duplicate assertions, comment injection, DOCTYPEs, oversized messages — nor must Responses that are
 //! validly signed but wrong: audience, recipient, destination, issuer, status, times beyond the skew, InResponseTo,
-//! replay. RelayState must not redirect off the SP. Controls just inside the skew must still sign in, so the
-//! refusals are the SP's judgement, not a suite that refuses everything.
+//! replay — nor Responses signed by the IdP of another workspace of the same SP. RelayState must not redirect off
+//! the SP. Controls just inside the skew must still sign in, so the refusals are the SP's judgement, not a suite
+//! that refuses everything.
 //!
 //! Every check posts a Response for a fresh sign-in (a fresh AuthnRequest when the target has a `login_url`).
 //! Forgeries that claim an identity are built the way an attacker builds them: the attacker holds a validly signed
@@ -14,6 +15,7 @@
 
 mod conditions;
 mod signature;
+mod tenancy;
 
 use crate::check::Check;
 use crate::saml::SCtx;
@@ -25,6 +27,7 @@ pub const ATTACKER_NAME_ID: &str = "attacker@attacker.example";
 pub fn checks() -> Vec<Check<SCtx>> {
     let mut all = signature::checks();
     all.extend(conditions::checks());
+    all.extend(tenancy::checks());
     all
 }
 
