@@ -511,6 +511,9 @@ pub struct Routing {
     pub in_response_to: Option<String>,
     /// The Response's Issuer, else the Assertion's.
     pub issuer: Option<String>,
+    /// The Audiences of the Assertion's AudienceRestrictions: which SP (so which workspace) an unsolicited
+    /// Response is for.
+    pub audiences: Vec<String>,
 }
 
 /// Reads a Response's [`Routing`] with the same size cap, DOCTYPE refusal and strict parser as the ACS.
@@ -532,9 +535,20 @@ pub fn peek_routing(input: ResponseInput<'_>, max: usize) -> Result<Routing, Sam
         .and_then(|c| c.single_child(ASSERTION_NS, "SubjectConfirmationData").ok().flatten())
         .and_then(|d| d.attr("InResponseTo"))
         .map(str::to_owned);
+    let audiences = assertion
+        .and_then(|a| a.single_child(ASSERTION_NS, "Conditions").ok().flatten())
+        .map(|c| {
+            c.children_named(ASSERTION_NS, "AudienceRestriction")
+                .flat_map(|r| r.children_named(ASSERTION_NS, "Audience"))
+                .filter_map(Element::text)
+                .map(|a| a.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Routing {
         in_response_to: doc.attr("InResponseTo").map(str::to_owned).or(confirmation_irt),
         issuer: issuer_of(&doc).or_else(|| assertion.and_then(issuer_of)).map(|i| i.trim().to_owned()),
+        audiences,
     })
 }
 

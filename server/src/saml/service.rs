@@ -5,8 +5,9 @@
 //! Each workspace has its own service provider, made on first use and kept for the process's life: entity ID
 //! `{origin}/saml/metadata/{workspace}`, one ACS `{origin}/saml/callback` shared by all workspaces. A posted Response
 //! is routed by its InResponseTo to the service provider whose pending request it answers (or, unsolicited, to the
-//! one connection that accepts IdP-initiated sign-in from its Issuer); that workspace's connection with the
-//! Response's Issuer then verifies it, so a Response of another workspace's IdP matches no connection.
+//! connection that accepts IdP-initiated sign-in from its Issuer in the workspace its Audience names); that
+//! workspace's connection with the Response's Issuer then verifies it, so a Response of another workspace's IdP
+//! matches no connection, even when that workspace copied this one's IdP entity ID.
 //!
 //! Pending requests and the replay cache are in memory (see [`super::state`]): a restart fails the sign-ins in
 //! flight, never lets one through twice.
@@ -258,9 +259,15 @@ impl SamlService {
                     .ok_or_else(|| SamlError::InResponseTo(request.clone()))?
             }
             // SAML Profiles §4.1.5: an unsolicited Response answers no request; only a connection that accepts
-            // them, and the only one with that Issuer, may take it.
+            // them may take it. Workspaces name their IdPs' entity IDs themselves, so the Issuer alone does not
+            // pick one (another workspace could copy it and make every unsolicited Response ambiguous): the
+            // Audience names the SP, and each workspace is an SP of its own (SAML Core §2.5.1.4).
             None => {
-                let mut open = t.saml_connections.values().filter(|c| c.entity_id == issuer && c.allow_idp_initiated);
+                let mut open = t.saml_connections.values().filter(|c| {
+                    c.entity_id == issuer
+                        && c.allow_idp_initiated
+                        && routing.audiences.contains(&sp_urls(origin, &c.workspace_id).0)
+                });
                 match (open.next(), open.next()) {
                     (Some(c), None) => c.workspace_id.clone(),
                     _ => return Err(SamlError::Unsolicited),

@@ -402,3 +402,36 @@ async fn forged_host_headers_cannot_grow_the_service_providers_without_bound() {
     let xml = e.spec(&e.ws.id, Some(&id), IDP, &e.ws.member.email).signed_by(&keys().idp);
     assert_eq!(e.post_response(&xml, None).await.status, StatusCode::SEE_OTHER, "the real origin still signs in");
 }
+
+#[tokio::test]
+async fn unsolicited_responses_go_to_the_workspace_their_audience_names() {
+    let e = env().await;
+    let other = crate::admin_support::workspace(&e.s, "enterprise").await;
+    // The other workspace copies this one's IdP entity ID for an IdP of its own; both accept IdP-initiated sign-in.
+    for (ws, key) in [(&e.ws, &keys().idp), (&other, &keys().other)] {
+        let conn = e.connection(ws, IDP, key).await;
+        let path = format!("/saml/connections/{}", conn["id"].as_str().expect("id"));
+        let auth = crate::admin_support::Auth::Bearer(ws.owner_jwt.clone());
+        let body = serde_json::json!({"allow_idp_initiated": true});
+        let r = crate::admin_support::call(&e.s.origin, reqwest::Method::PATCH, &path, &auth, Some(&body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    // Each workspace's IdP still signs its own members in: the copy makes nothing ambiguous.
+    let mine = e.spec(&e.ws.id, None, IDP, &e.ws.member.email).signed_by(&keys().idp);
+    let r = e.post_response(&mine, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let me = e.session(&session_cookie(&r).expect("cookie")).await;
+    assert_eq!(me.body["member"]["email"], e.ws.member.email.as_str(), "{}", me.text);
+    let theirs = e.spec(&other.id, None, IDP, &other.member.email).signed_by(&keys().other);
+    let r = e.post_response(&theirs, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    // The other workspace's key claiming this workspace's Audience is verified with this workspace's certificates.
+    let forged = e.spec(&e.ws.id, None, IDP, &e.ws.member.email).signed_by(&keys().other);
+    let r = e.post_response(&forged, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(r.body["code"], "signature_invalid", "{}", r.text);
+    // An Audience naming no workspace of this server takes no connection.
+    let nowhere = e.spec("no-such-workspace", None, IDP, &e.ws.member.email).signed_by(&keys().idp);
+    let r = e.post_response(&nowhere, None).await;
+    assert_eq!(r.body["code"], "unsolicited", "{}", r.text);
+}
