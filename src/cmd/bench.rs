@@ -2,7 +2,7 @@
 //! requests per second and p50/p99 latency per scenario. The load generator shares the machine with the server, so it
 //! works like wrk: requests are serialised once, written as bytes on keep-alive connections, and responses are
 //! parsed only as far as status and length; it runs on a runtime of its own beside the server's. `--oauth` measures
-//! the OAuth endpoints instead (`bench_oauth.rs`).
+//! the OAuth endpoints instead (`bench_oauth.rs`), `--saml` the SAML ACS (`bench_saml.rs`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -49,8 +49,16 @@ pub struct Args {
     client_threads: usize,
     /// Benchmark the OAuth endpoints instead (metadata as the baseline, code exchange, refresh, userinfo) on the
     /// embedded reference server; --only picks among them.
-    #[arg(long, conflicts_with_all = ["scim_url", "users"])]
+    #[arg(long, conflicts_with_all = ["scim_url", "users", "saml"])]
     oauth: bool,
+    /// Benchmark the SAML ACS instead (SP metadata as the baseline; valid sign-ins, forged signatures, DOCTYPE
+    /// refusals) on the embedded reference server; --only picks among them.
+    #[arg(long, conflicts_with_all = ["scim_url", "users"])]
+    saml: bool,
+    /// With --saml: signed Responses prepared for each of the acs and forged scenarios (each ends when they are
+    /// spent; at most 4000, as the SP keeps at most 10000 sign-ins pending).
+    #[arg(long, default_value_t = 2_000, requires = "saml", value_parser = clap::value_parser!(u32).range(1..=4000))]
+    responses: u32,
     /// With --oauth: authorization codes prepared for the code-exchange scenario (it ends when they are spent).
     #[arg(long, default_value_t = 20_000, requires = "oauth")]
     codes: usize,
@@ -397,6 +405,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn drive(args: Args) -> anyhow::Result<ExitCode> {
+    if args.saml {
+        let ok = super::bench_saml::drive(
+            &args.only,
+            args.connections.clamp(1, 256),
+            Duration::from_secs(args.duration),
+            args.responses as usize,
+        )
+        .await?;
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     if args.oauth {
         let ok = super::bench_oauth::drive(
             &args.only,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod bench_oauth;
+pub mod bench_saml;
 pub mod check;
 pub mod common;
 pub mod embedded;

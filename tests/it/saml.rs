@@ -25,3 +25,25 @@ fn check_saml_lists_its_checks_and_needs_a_target_file_for_others() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--target"), "{out}");
 }
+
+#[test]
+fn bench_saml_measures_the_acs_against_the_metadata_baseline() {
+    let (code, out) = idconform(&["bench", "--saml", "--responses", "20", "--duration", "1", "--connections", "2"]);
+    assert_eq!(code, 0, "every scenario got the answer it expects: {out}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row in {out}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("metadata").last().map(String::as_str), Some("1.00x"), "{out}");
+    for name in ["acs", "forged", "doctype"] {
+        let cols = row(name);
+        assert!(cols[1].parse::<f64>().is_ok_and(|rps| rps > 0.0), "{name}: {cols:?}");
+        assert_eq!(cols[4], "0", "{name} errors: {cols:?}");
+    }
+    let (code, out) = idconform(&["bench", "--saml", "--responses", "5000"]);
+    assert_eq!(code, 2, "{out}");
+}
