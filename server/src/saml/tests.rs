@@ -423,6 +423,18 @@ fn a_comment_in_the_nameid_does_not_cut_it() {
     assert_eq!(login.name_id, "alice@example.com.evil.test");
 }
 
+#[test]
+fn a_cdata_section_in_the_nameid_does_not_cut_it() {
+    // The same attack through a CDATA section: canonical XML replaces it by its characters (C14N 1.0 §1.1), so
+    // the signature holds, and the NameID is what the signature covers: the whole text.
+    let env = Env::new();
+    let fixture = Fixture { name_id: "alice@example.com.evil.test".into(), ..env.fixture() };
+    let xml = fixture.build().replacen("alice@example.com.evil.test", "alice@example.com<![CDATA[.evil.test]]>", 1);
+    assert!(xml.contains("<![CDATA["));
+    let login = env.verify(&xml).expect("a CDATA section is not tampering");
+    assert_eq!(login.name_id, "alice@example.com.evil.test");
+}
+
 // --- wrapping (XSW) and duplicates ---
 
 fn evil_assertion(fixture: &Fixture) -> String {

@@ -140,6 +140,22 @@ pub fn checks() -> Vec<Check<SCtx>> {
             run: comment_in_name_id,
         },
         check! {
+            id: "saml.signature.cdata-in-name-id",
+            title: "A CDATA section inside the signed NameID does not cut it short (CVE-2017-11427 family)",
+            spec: ("SAML Profiles", "4.1.4.3", VERIFY_SIGNATURES),
+            level: Must,
+            tags: ["signature", "negative"],
+            run: cdata_in_name_id,
+        },
+        check! {
+            id: "saml.xml.foreign-namespace-assertion",
+            title: "An Assertion-named element of another namespace before the signed Assertion is not read",
+            spec: ("Namespaces in XML 1.0", "2.1", "An expanded name is a pair consisting of a namespace name and a local name."),
+            level: Must,
+            tags: ["xml", "signature", "negative"],
+            run: foreign_namespace_assertion,
+        },
+        check! {
             id: "saml.xml.internal-entity",
             title: "A Response with a DOCTYPE and an internal entity is refused",
             spec: ("CWE-776", "description", "The product uses XML documents and allows their structure to be defined with a Document Type Definition (DTD), but it does not properly control the number of recursive definitions of entities."),
@@ -257,25 +273,46 @@ async fn duplicate_assertion(ctx: &SCtx) -> Step {
     ctx.refused(&r, "an unsigned second Assertion claiming the user")
 }
 
-/// The attacker's account is the user's NameID with a suffix; the comment after the user's part makes an SP that
-/// reads only the first text node sign in the user. The suite cannot see whose session an SP opened, so only a
-/// refusal passes: an SP that signs in unknown NameIDs (just-in-time provisioning) declares a deviation.
-async fn comment_in_name_id(ctx: &SCtx) -> Step {
+/// The attacker's account is the user's NameID with a suffix; `split` puts a node boundary (a comment, a CDATA
+/// section) after the user's part, so an SP that reads only the first text node signs in the user. The suite
+/// cannot see whose session an SP opened, so only a refusal passes: an SP that signs in unknown NameIDs
+/// (just-in-time provisioning) declares a deviation.
+async fn split_name_id(
+    ctx: &SCtx,
+    how: &str,
+    split: fn(&str, &str) -> Result<String, crate::saml::SamlIdpError>,
+) -> Step {
     let victim = ctx.t().name_id.clone();
     let account = format!("{victim}.attacker.example");
     let spec = ctx.fresh().await?.name_id(account.clone()).email(account.clone());
-    let xml = attacks::comment_in_name_id(&ctx.sign(&spec)?, &victim).map_err(idp_error)?;
+    let xml = split(&ctx.sign(&spec)?, &victim).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
     if !ctx.accepted(&r) {
         return Ok(());
     }
     Err(fail(
         format!(
-            "the NameID {account:?} (a comment after {victim:?}) is read in full: no such user, no sign-in (an SP \
+            "the NameID {account:?} ({how} after {victim:?}) is read in full: no such user, no sign-in (an SP \
              that provisions unknown users declares a deviation)"
         ),
         format!("signed in ({}): {}", ctx.success_rule(), r.summary()),
     ))
+}
+
+async fn comment_in_name_id(ctx: &SCtx) -> Step {
+    split_name_id(ctx, "a comment", attacks::comment_in_name_id).await
+}
+
+async fn cdata_in_name_id(ctx: &SCtx) -> Step {
+    split_name_id(ctx, "a CDATA section", attacks::cdata_in_name_id).await
+}
+
+async fn foreign_namespace_assertion(ctx: &SCtx) -> Step {
+    let spec =
+        ctx.fresh().await?.name_id(ATTACKER_NAME_ID).email(ATTACKER_NAME_ID).signing(SigningMode::AssertionSigned);
+    let xml = attacks::foreign_namespace_assertion(&ctx.sign(&spec)?, &ctx.t().name_id).map_err(idp_error)?;
+    let r = ctx.post(&xml).await?;
+    ctx.refused(&r, &format!("a decoy Assertion in namespace {} claiming {}", attacks::DECOY_NS, ctx.t().name_id))
 }
 
 async fn with_dtd(ctx: &SCtx, dtd: Dtd, what: &str) -> Step {
