@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 
+use super::AUDIENCE;
 use crate::check;
 use crate::check::{Check, Step, fail, skip};
 use crate::saml::attacks;
@@ -20,7 +21,6 @@ const ATTACKER_URL: &str = "https://attacker.example/";
 const RECIPIENT: &str = "Verify that the Recipient attribute in any bearer <SubjectConfirmationData> matches the assertion consumer service URL to which the <Response> or artifact was delivered";
 const NOT_ON_OR_AFTER: &str = "Verify that the NotOnOrAfter attribute in any bearer <SubjectConfirmationData> has not passed, subject to allowable clock skew between the providers";
 const IN_RESPONSE_TO: &str = "Verify that the InResponseTo attribute in the bearer <SubjectConfirmationData> equals the ID of its original <AuthnRequest> message, unless the response is unsolicited (see Section 4.1.5 ), in which case the attribute MUST NOT be present";
-const AUDIENCE: &str = "The assertion(s) containing a bearer subject confirmation MUST contain an <AudienceRestriction> including the service provider's unique identifier as an <Audience>.";
 
 pub fn checks() -> Vec<Check<SCtx>> {
     vec![

@@ -20,6 +20,11 @@ mod tenancy;
 use crate::check::Check;
 use crate::saml::SCtx;
 
+/// SAML Profiles §4.1.4.3, the first thing an SP does with a Response.
+const VERIFY_SIGNATURES: &str = "Verify any signatures present on the assertion(s) or the response";
+/// SAML Profiles §4.1.4.2, on bearer assertions.
+const AUDIENCE: &str = "The assertion(s) containing a bearer subject confirmation MUST contain an <AudienceRestriction> including the service provider's unique identifier as an <Audience>.";
+
 /// The attacker's own account at the IdP, unknown to the SP.
 pub const ATTACKER_NAME_ID: &str = "attacker@attacker.example";
 

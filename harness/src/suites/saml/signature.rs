@@ -2,7 +2,7 @@
 //! signers, tampering, XML Signature Wrapping (XSW1–XSW8), duplicate assertions, comment injection in the NameID,
 //! DOCTYPEs, and oversized messages.
 
-use super::ATTACKER_NAME_ID;
+use super::{ATTACKER_NAME_ID, VERIFY_SIGNATURES};
 use crate::check;
 use crate::check::{Check, Step, fail};
 use crate::saml::attacks::{self, Dtd, Xsw};
@@ -12,7 +12,6 @@ use crate::saml::{SCtx, SigningMode};
 /// The size of the oversized Response: four times the 256 KiB SPs commonly allow.
 const OVERSIZED_BYTES: usize = 1024 * 1024;
 
-const VERIFY_SIGNATURES: &str = "Verify any signatures present on the assertion(s) or the response";
 const POST_SIGNED: &str =
     "If the HTTP POST binding is used to deliver the <Response>, the enclosed assertion(s) MUST be signed.";
 const ONE_REFERENCE: &str = "Signatures MUST contain a single <ds:Reference> containing a same-document reference to the ID attribute value of the root element of the assertion or protocol message being signed.";

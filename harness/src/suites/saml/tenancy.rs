@@ -3,13 +3,11 @@
 //! holds a key the SP trusts — for that workspace only. These checks sign with it and claim the target's
 //! workspace; they need `[saml.other_workspace]` in the target file and are skipped without it.
 
+use super::{AUDIENCE, VERIFY_SIGNATURES};
 use crate::check;
 use crate::check::{Check, Step, skip};
 use crate::saml::target::OtherWorkspace;
 use crate::saml::{ResponseSpec, SCtx};
-
-const VERIFY_SIGNATURES: &str = "Verify any signatures present on the assertion(s) or the response";
-const AUDIENCE: &str = "The assertion(s) containing a bearer subject confirmation MUST contain an <AudienceRestriction> including the service provider's unique identifier as an <Audience>.";
 
 pub fn checks() -> Vec<Check<SCtx>> {
     vec![
