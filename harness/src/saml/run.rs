@@ -57,16 +57,41 @@ pub fn request_id_from_location(location: &str) -> Result<String, String> {
         .map(|(_, v)| v)
         .ok_or("no SAMLRequest parameter")?;
     // A `+` left unencoded in the query reads as a space.
-    let compact: String = value.replace(' ', "+").chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| format!("SAMLRequest is not base64: {e}"))?;
+    let raw = base64_value(&value.replace(' ', "+"))?;
     let mut xml = String::new();
     flate2::read::DeflateDecoder::new(raw.as_slice())
         .take(MAX_REQUEST_BYTES)
         .read_to_string(&mut xml)
         .map_err(|e| format!("SAMLRequest does not inflate to UTF-8: {e}"))?;
-    let doc = Document::parse(&xml).map_err(|e| format!("the AuthnRequest is not XML: {e}"))?;
+    authn_request_id(&xml)
+}
+
+/// The ID of the AuthnRequest an HTTP-POST binding page carries: a form whose `SAMLRequest` control holds the
+/// message base64-encoded, not deflated (SAML Bindings §3.5.4).
+pub fn request_id_from_form(html: &str) -> Result<String, String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(r#"form [name="SAMLRequest"]"#).map_err(|e| e.to_string())?;
+    let value = doc
+        .select(&selector)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .ok_or("no form with a SAMLRequest control")?;
+    let raw = base64_value(value)?;
+    if raw.len() as u64 > MAX_REQUEST_BYTES {
+        return Err(format!("SAMLRequest is over {MAX_REQUEST_BYTES} bytes"));
+    }
+    authn_request_id(&String::from_utf8(raw).map_err(|_| "SAMLRequest is not UTF-8")?)
+}
+
+fn base64_value(value: &str) -> Result<Vec<u8>, String> {
+    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| format!("SAMLRequest is not base64: {e}"))
+}
+
+fn authn_request_id(xml: &str) -> Result<String, String> {
+    let doc = Document::parse(xml).map_err(|e| format!("the AuthnRequest is not XML: {e}"))?;
     if !doc.root.is(PROTOCOL_NS, "AuthnRequest") {
         return Err(format!("SAMLRequest holds a {}, not an AuthnRequest", doc.root.local()));
     }
@@ -99,12 +124,19 @@ impl SCtx {
             .send(Request::new(Method::GET, url.clone()).without_auth().header("Accept", "text/html"), &self.log)
             .await
             .map_err(transport)?;
-        let expected = "setup: login_url redirects to the IdP with an AuthnRequest (SAML Bindings §3.4.4.1)";
-        let location = r
-            .header("location")
-            .filter(|_| (300..400).contains(&r.status))
-            .ok_or_else(|| fail(expected, r.summary()))?;
-        request_id_from_location(location).map(Some).map_err(|e| fail(expected, format!("{e}: {location}")))
+        let expected = "setup: login_url redirects to the IdP with an AuthnRequest (SAML Bindings §3.4.4.1), or \
+                        answers a form posting one (§3.5.4)";
+        if let Some(location) = r.header("location").filter(|_| (300..400).contains(&r.status)) {
+            return request_id_from_location(location)
+                .map(Some)
+                .map_err(|e| fail(expected, format!("{e}: {location}")));
+        }
+        if r.status == 200 {
+            return request_id_from_form(&r.body)
+                .map(Some)
+                .map_err(|e| fail(expected, format!("{e}: {}", r.summary())));
+        }
+        Err(fail(expected, r.summary()))
     }
 
     /// A login login_url requires: `Some(id)`, or a skip when the target has no `login_url`.
@@ -259,5 +291,21 @@ mod tests {
         assert!(request_id_from_location("https://idp.example/sso?RelayState=x").is_err());
         let logout = super::super::attacks::redirect_encode(&xml.replace("AuthnRequest", "LogoutRequest")).expect("ok");
         assert!(request_id_from_location(&format!("https://i/?SAMLRequest={}", crate::http::encode(&logout))).is_err());
+    }
+
+    #[test]
+    fn reads_the_request_id_of_a_post_form() {
+        let xml = r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_post1" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"/>"#;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
+        let page = format!(
+            r#"<html><body onload="document.forms[0].submit()"><form method="post" action="https://idp.example/sso">
+               <input type="hidden" name="SAMLRequest" value="{encoded}"/><input type="hidden" name="RelayState" value="/"/>
+               </form></body></html>"#
+        );
+        assert_eq!(request_id_from_form(&page).as_deref(), Ok("_post1"));
+        assert!(request_id_from_form("<html><form><input name=\"RelayState\" value=\"/\"></form></html>").is_err());
+        let deflated = super::super::attacks::redirect_encode(xml).expect("deflates");
+        let page = format!(r#"<form><input name="SAMLRequest" value="{deflated}"></form>"#);
+        assert!(request_id_from_form(&page).is_err(), "the POST binding does not deflate");
     }
 }
