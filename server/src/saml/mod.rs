@@ -28,6 +28,7 @@
 //! | Status Success, Destination, Issuer (Response and Assertion) | here |
 //! | one bearer SubjectConfirmation: Recipient, NotOnOrAfter, no NotBefore | here |
 //! | Conditions times with skew; AudienceRestriction required; unknown conditions refused | here |
+//! | IssueInstant present (Response and Assertion) and not ahead of now beyond the skew | here |
 //! | AuthnStatement present; NameID read in full (comments never cut it) | here |
 //! | InResponseTo bound to one pending request of this connection, single use | here ([`AuthnRequestStore`]) |
 //! | assertion ID replay (per issuer, until expiry) | here ([`ReplayCache`]) |
@@ -390,6 +391,15 @@ impl ServiceProvider {
         // The Assertion (signed, directly or through the Response).
         if assertion.attr("Version") != Some("2.0") {
             return Err(SamlError::NotAResponse("Assertion Version is not 2.0".into()));
+        }
+        // SAML Core §2.3.3 and §3.2.2: IssueInstant is required on both. Nothing may have been issued after now
+        // (beyond the skew): such an assertion is not "valid in other respects" (SAML Profiles §4.1.4.3).
+        for element in [response, assertion] {
+            let issued = time(element, "IssueInstant")?
+                .ok_or_else(|| SamlError::Timestamp(format!("{} has no IssueInstant", element.name)))?;
+            if issued > now + skew {
+                return Err(SamlError::NotYetValid(rfc3339(issued)));
+            }
         }
         let issuer = match assertion.single_child(ASSERTION_NS, "Issuer") {
             Ok(Some(issuer)) => check_issuer(issuer, &connection.entity_id)?,

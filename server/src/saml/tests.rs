@@ -803,3 +803,30 @@ fn certificates_are_checked_when_configured() {
     assert_eq!(from_pem.der(), keys().idp.cert_der.as_slice());
     assert!(matches!(SigningCertificate::from_base64("bm90IGEgY2VydA=="), Err(SamlError::InvalidCertificate(_))));
 }
+
+#[test]
+fn issue_instants_are_required_and_not_ahead_of_the_clock_beyond_the_skew() {
+    // SAML Core §2.3.3 / §3.2.2: IssueInstant is required. Issued at t0; the SP's clock reads t0 - skew (inside)
+    // and just before that (outside). NotBefore is left out so that only IssueInstant decides.
+    let skew = Duration::seconds(120);
+    for (now, ok) in [(t0() - skew, true), (t0() - skew - Duration::milliseconds(1), false)] {
+        let env = Env::at(now);
+        let fixture = Fixture { not_before: None, ..env.fixture() };
+        let result = env.verify(&fixture.build());
+        if ok {
+            result.expect("issued at the skew boundary");
+        } else {
+            assert_eq!(refused(result), SamlError::NotYetValid(xsd(t0())));
+        }
+    }
+
+    let env = Env::new();
+    let fixture = env.fixture();
+    let issued = format!(r#" IssueInstant="{}""#, xsd(t0()));
+    // The Response envelope is unsigned here (assertion-signed), so its attribute can go.
+    let no_response_instant = fixture.build().replacen(&issued, "", 1);
+    assert!(matches!(refused(env.verify(&no_response_instant)), SamlError::Timestamp(m) if m.contains("Response")));
+    let assertion = fixture.sign_xml(&fixture.assertion_xml(true).replacen(&issued, "", 1));
+    let no_assertion_instant = fixture.envelope(&assertion, "");
+    assert!(matches!(refused(env.verify(&no_assertion_instant)), SamlError::Timestamp(m) if m.contains("Assertion")));
+}

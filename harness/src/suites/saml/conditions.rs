@@ -57,6 +57,14 @@ pub fn checks() -> Vec<Check<SCtx>> {
             run: not_yet_valid,
         },
         check! {
+            id: "saml.conditions.issued-in-the-future",
+            title: "A Response and Assertion issued beyond the clock skew ahead (otherwise valid) are refused",
+            spec: ("SAML Profiles", "4.1.4.3", "Verify that any assertions relied upon are valid in other respects"),
+            level: Should,
+            tags: ["conditions", "time", "negative"],
+            run: issued_in_the_future,
+        },
+        check! {
             id: "saml.conditions.expired-inside-skew",
             title: "Control: an assertion expired a little less than the clock skew ago still signs in",
             spec: ("SAML Profiles", "4.1.4.3", NOT_ON_OR_AFTER),
@@ -178,6 +186,18 @@ async fn not_yet_valid(ctx: &SCtx) -> Step {
     let spec = attacks::not_yet_valid(&ctx.fresh().await?, skew(ctx) + BEYOND_SKEW);
     let ahead = (spec.effective_not_before() - spec.now).num_seconds();
     let what = format!("an assertion valid from {ahead} s ahead (declared skew {} s)", skew(ctx).num_seconds());
+    refuse(ctx, &spec, &what).await
+}
+
+/// Issued an hour beyond the skew ahead (both IssueInstants); NotBefore and the expiries stay valid, so only the
+/// issue time is wrong.
+async fn issued_in_the_future(ctx: &SCtx) -> Step {
+    let ahead = skew(ctx) + Duration::hours(1);
+    let spec = ctx.fresh().await?;
+    let at = spec.now + ahead;
+    let spec = spec.issue_instant(at);
+    let what =
+        format!("a Response issued {} s ahead (declared skew {} s)", ahead.num_seconds(), skew(ctx).num_seconds());
     refuse(ctx, &spec, &what).await
 }
 
