@@ -116,3 +116,64 @@ async fn management_error_forms() {
     let r = call(o, Method::GET, "/scim/directories", &free.admin.session(), None).await;
     assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (403, Some("plan_required")), "{}", r.text);
 }
+
+/// The OAuth discovery documents (RFC 8414, RFC 9728, the JWK Set) and each form of OAuth error (RFC 6749 §5.2,
+/// RFC 6750 §3, RFC 7662 §2.3), as clients see them. Key material is redacted: it is new in every run.
+#[tokio::test]
+async fn oauth_documents_and_error_forms() {
+    let e = crate::oauth_support::env().await;
+    let o = e.s.origin.clone();
+    let get = |path: &str| {
+        let url = format!("{o}{path}");
+        async move { crate::saml_support::read(reqwest::Client::new().get(url)).await }
+    };
+    project_snapshot!(json: "oauth_authorization_server_metadata", get("/.well-known/oauth-authorization-server").await.body, o);
+    project_snapshot!(json: "oauth_protected_resource_metadata", get("/.well-known/oauth-protected-resource").await.body, o);
+    let mut jwks = get("/.well-known/jwks.json").await.body;
+    for key in jwks["keys"].as_array_mut().into_iter().flatten() {
+        for member in ["kid", "x", "y", "n", "e"] {
+            if key.get(member).is_some() {
+                key[member] = json!(format!("[{member}]"));
+            }
+        }
+    }
+    project_snapshot!(json: "oauth_jwks", jwks, o);
+
+    let app = e.app(json!({})).await;
+    let secret = app.secret.clone().expect("confidential");
+    let basic = Some((app.id.as_str(), secret.as_str()));
+    let token = "/oauth/token";
+    let code =
+        [("grant_type", "authorization_code"), ("code", "nope"), ("redirect_uri", crate::oauth_support::REDIRECT)];
+    let cases = vec![
+        ("oauth_error_400_invalid_grant", e.token_post(token, basic, &code).await),
+        ("oauth_error_401_invalid_client", e.token_post(token, Some((app.id.as_str(), "wrong")), &code).await),
+        (
+            "oauth_error_400_unsupported_grant_type",
+            e.token_post(token, basic, &[("grant_type", "password"), ("username", "a"), ("password", "b")]).await,
+        ),
+        ("oauth_error_400_invalid_request", e.token_post(token, basic, &[("code", "nope")]).await),
+        ("oauth_error_401_introspection", e.token_post("/oauth/introspect", None, &[("token", "nope")]).await),
+        ("oauth_error_401_invalid_token", e.userinfo("not-a-token").await),
+    ];
+    for (name, r) in cases {
+        assert!(r.status.is_client_error(), "{name}: {}", r.text);
+        let challenge = r.header("www-authenticate").map(|c| c.replace(o.as_str(), "http://idconform.test"));
+        let seen = json!({"status": r.status.as_u16(), "www-authenticate": challenge, "body": r.body});
+        project_snapshot!(json: name, seen, o);
+    }
+}
+
+/// The SAML SP metadata document (SAML Metadata §2.4.4) and the ACS's error form.
+#[tokio::test]
+async fn saml_documents_and_error_forms() {
+    let e = crate::saml_support::env().await;
+    let o = e.s.origin.clone();
+    let metadata =
+        crate::saml_support::read(crate::saml_support::browser().get(format!("{o}/saml/metadata/{}", e.ws.id))).await;
+    assert_eq!(metadata.status, reqwest::StatusCode::OK, "{}", metadata.text);
+    project_snapshot!(text: "saml_sp_metadata", metadata.text.replace(e.ws.id.as_str(), "[workspace]"));
+    let refused = e.post_response("<samlp:Response", None).await;
+    assert_eq!(refused.status, reqwest::StatusCode::BAD_REQUEST, "{}", refused.text);
+    project_snapshot!(json: "saml_error_400_malformed_xml", refused.body, o);
+}
