@@ -175,6 +175,9 @@ async fn saml_setup(
         name_id: SAML_USER.into(),
         success_status: vec![303],
         success_cookie: Some("idconform_session".into()),
+        success_location: None,
+        // The dashboard session API answers 200 only to a signed-in browser.
+        session_url: Some(format!("{origin}/api/v1/session")),
         relay_state: "/".into(),
         skew: std::time::Duration::from_secs(SAML_SKEW_SECONDS),
         clock: Some(Arc::new(move || clock.now())),

@@ -23,7 +23,8 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// How much an AuthnRequest from the SP may inflate to before the harness gives up on it.
 const MAX_REQUEST_BYTES: u64 = 256 * 1024;
 
-/// Everything a SAML check can use: the target, the HTTP client, an attacker's key, and the check's recorder.
+/// Everything a SAML check can use: the target, the HTTP client, an attacker's key, the check's recorder, and the
+/// cookies of the check's browser.
 pub struct SCtx {
     /// The SP under test.
     pub target: Arc<SamlTarget>,
@@ -31,6 +32,27 @@ pub struct SCtx {
     pub foreign: Arc<IdpKey>,
     http: Client,
     log: Recorder,
+    /// The cookies the SP set in this check's browser (name, value): many SPs keep the pending request in a
+    /// session cookie set at login, and check InResponseTo against it at the ACS.
+    jar: parking_lot::Mutex<Vec<(String, String)>>,
+}
+
+/// The cookies `r` sets: (name, value, cleared).
+fn set_cookies(r: &Response) -> Vec<(String, String, bool)> {
+    r.headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, v)| {
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=')?;
+            let cleared = value.trim().is_empty()
+                || attrs.split(';').any(|a| {
+                    let a = a.trim().to_ascii_lowercase();
+                    a == "max-age=0" || a.starts_with("max-age=-") || a.starts_with("expires=thu, 01 jan 1970")
+                });
+            Some((name.trim().to_owned(), value.trim().to_owned(), cleared))
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for SCtx {
@@ -101,7 +123,7 @@ fn authn_request_id(xml: &str) -> Result<String, String> {
 impl SCtx {
     /// A context for one check.
     pub fn new(target: Arc<SamlTarget>, foreign: Arc<IdpKey>, http: Client) -> Self {
-        SCtx { target, foreign, http, log: Recorder::new() }
+        SCtx { target, foreign, http, log: Recorder::new(), jar: parking_lot::Mutex::new(Vec::new()) }
     }
 
     /// The target.
@@ -114,16 +136,41 @@ impl SCtx {
         &self.log
     }
 
+    /// Forgets the browser's cookies: what follows comes from another browser (an attacker replaying a Response
+    /// comes from their own).
+    pub fn new_browser(&self) {
+        self.jar.lock().clear();
+    }
+
+    /// Keeps the cookies `r` sets, dropping those it clears.
+    fn keep_cookies(&self, r: &Response) {
+        let mut jar = self.jar.lock();
+        for (name, value, cleared) in set_cookies(r) {
+            jar.retain(|(n, _)| *n != name);
+            if !cleared {
+                jar.push((name, value));
+            }
+        }
+    }
+
+    /// A request carrying the browser's cookies.
+    fn with_cookies(&self, req: Request) -> Request {
+        let jar = self.jar.lock();
+        if jar.is_empty() {
+            return req;
+        }
+        req.header("Cookie", jar.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; "))
+    }
+
     /// Starts an SP-initiated sign-in and returns its AuthnRequest's ID; `None` without a `login_url`.
     pub async fn start_login(&self) -> Step<Option<String>> {
         let Some(url) = &self.target.login_url else {
             return Ok(None);
         };
-        let r = self
-            .http
-            .send(Request::new(Method::GET, url.clone()).without_auth().header("Accept", "text/html"), &self.log)
-            .await
-            .map_err(transport)?;
+        let req =
+            self.with_cookies(Request::new(Method::GET, url.clone()).without_auth().header("Accept", "text/html"));
+        let r = self.http.send(req, &self.log).await.map_err(transport)?;
+        self.keep_cookies(&r);
         let expected = "setup: login_url redirects to the IdP with an AuthnRequest (SAML Bindings §3.4.4.1), or \
                         answers a form posting one (§3.5.4)";
         if let Some(location) = r.header("location").filter(|_| (300..400).contains(&r.status)) {
@@ -170,43 +217,66 @@ impl SCtx {
         self.post_with(xml, &self.target.relay_state).await
     }
 
-    /// Posts a Response to the ACS with `relay_state` (HTTP-POST binding, SAML Bindings §3.5.4).
+    /// Posts a Response to the ACS with `relay_state` (HTTP-POST binding, SAML Bindings §3.5.4), from the check's
+    /// browser: with its cookies, keeping those the SP sets.
     pub async fn post_with(&self, xml: &str, relay_state: &str) -> Step<Response> {
         let req = Request::new(Method::POST, self.target.acs_url.clone())
             .without_auth()
             .raw(FORM, post_form(xml, Some(relay_state)))
             .header("Accept", "text/html");
-        self.http.send(req, &self.log).await.map_err(transport)
+        let r = self.http.send(self.with_cookies(req), &self.log).await.map_err(transport)?;
+        self.keep_cookies(&r);
+        Ok(r)
     }
 
-    /// Whether the SP signed the user in, by the target's rules: a success status and, when named, the session
-    /// cookie set with a value.
-    pub fn accepted(&self, r: &Response) -> bool {
-        if !self.target.success_status.contains(&r.status) {
-            return false;
+    /// Whether the SP signed the user in, by the target's rules: a success status; when named, the session cookie
+    /// set with a value; when given, a redirect to `success_location`; and when given, `session_url` answering 2xx
+    /// to the browser's cookies.
+    pub async fn accepted(&self, r: &Response) -> Step<bool> {
+        let t = &self.target;
+        if !t.success_status.contains(&r.status) {
+            return Ok(false);
         }
-        let Some(name) = &self.target.success_cookie else {
-            return true;
-        };
-        r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).any(|(_, v)| {
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let cleared = attrs.split(';').any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
-            pair.split_once('=').is_some_and(|(n, value)| n.trim() == name && !value.trim().is_empty()) && !cleared
-        })
+        if let Some(name) = &t.success_cookie
+            && !set_cookies(r).iter().any(|(n, _, cleared)| n == name && !cleared)
+        {
+            return Ok(false);
+        }
+        if let Some(prefix) = &t.success_location {
+            let location = r.header("location").unwrap_or_default();
+            let resolved = reqwest::Url::parse(&t.acs_url).and_then(|acs| acs.join(location));
+            if !resolved.is_ok_and(|u| u.as_str().starts_with(prefix.as_str())) {
+                return Ok(false);
+            }
+        }
+        if let Some(url) = &t.session_url {
+            let req = self.with_cookies(Request::new(Method::GET, url.clone()).without_auth());
+            let probe = self.http.send(req, &self.log).await.map_err(transport)?;
+            return Ok((200..300).contains(&probe.status));
+        }
+        Ok(true)
     }
 
     /// What counts as a sign-in, for messages.
     pub fn success_rule(&self) -> String {
-        let statuses = self.target.success_status.iter().map(u16::to_string).collect::<Vec<_>>().join("/");
-        match &self.target.success_cookie {
-            Some(c) => format!("HTTP {statuses} setting cookie {c}"),
-            None => format!("HTTP {statuses}"),
+        let t = &self.target;
+        let statuses = t.success_status.iter().map(u16::to_string).collect::<Vec<_>>().join("/");
+        let mut rule = format!("HTTP {statuses}");
+        if let Some(c) = &t.success_cookie {
+            rule.push_str(&format!(" setting cookie {c}"));
         }
+        if let Some(l) = &t.success_location {
+            rule.push_str(&format!(" to {l}…"));
+        }
+        if let Some(u) = &t.session_url {
+            rule.push_str(&format!(", then {u} answering 2xx"));
+        }
+        rule
     }
 
     /// Passes when the SP did not sign anyone in; `what` says what was posted.
-    pub fn refused(&self, r: &Response, what: &str) -> Step {
-        if !self.accepted(r) {
+    pub async fn refused(&self, r: &Response, what: &str) -> Step {
+        if !self.accepted(r).await? {
             return Ok(());
         }
         Err(fail(
@@ -216,8 +286,8 @@ impl SCtx {
     }
 
     /// Passes when the SP signed the user in; `what` says what was posted.
-    pub fn signed_in(&self, r: &Response, what: &str) -> Step {
-        if self.accepted(r) {
+    pub async fn signed_in(&self, r: &Response, what: &str) -> Step {
+        if self.accepted(r).await? {
             return Ok(());
         }
         Err(fail(format!("{what} signs the user in ({})", self.success_rule()), r.summary()))
@@ -227,7 +297,7 @@ impl SCtx {
     pub async fn sign_in(&self, spec: &ResponseSpec) -> Step<(String, Response)> {
         let xml = self.sign(spec)?;
         let r = self.post(&xml).await?;
-        if !self.accepted(&r) {
+        if !self.accepted(&r).await? {
             return Err(fail(
                 format!("setup: a valid Response signs the user in ({})", self.success_rule()),
                 r.summary(),

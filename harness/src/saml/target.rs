@@ -40,6 +40,12 @@ pub struct SamlTarget {
     pub success_status: Vec<u16>,
     /// A cookie a successful sign-in sets (with a non-empty value); `None` judges by the status alone.
     pub success_cookie: Option<String>,
+    /// Where a successful sign-in redirects: the `Location`, resolved against the ACS URL, starts with it (for SPs
+    /// whose refusals redirect too, to an error page).
+    pub success_location: Option<String>,
+    /// A page only a signed-in browser gets with a 2xx (redirects are not followed): after the ACS answers, the
+    /// harness GETs it with the cookies the SP set, the most direct evidence of a session.
+    pub session_url: Option<String>,
     /// The RelayState posted with valid Responses.
     pub relay_state: String,
     /// The clock skew the SP allows.
@@ -103,6 +109,8 @@ struct Section {
     name_id: String,
     success_status: Option<Vec<u16>>,
     success_cookie: Option<String>,
+    success_location: Option<String>,
+    session_url: Option<String>,
     relay_state: Option<String>,
     skew_seconds: Option<u64>,
     other_workspace: Option<OtherSection>,
@@ -172,6 +180,8 @@ impl SamlTarget {
             name_id: s.name_id,
             success_status,
             success_cookie: s.success_cookie,
+            success_location: s.success_location.map(|u| check_url(&u)).transpose()?,
+            session_url: s.session_url.map(|u| check_url(&u)).transpose()?,
             relay_state,
             skew: Duration::from_secs(s.skew_seconds.unwrap_or(DEFAULT_SKEW_SECONDS)),
             clock: None,

@@ -60,6 +60,8 @@ fn target(origin: &str, login: bool) -> SamlTarget {
         name_id: "qa@example.com".into(),
         success_status: vec![302, 303],
         success_cookie: Some("session".into()),
+        success_location: None,
+        session_url: None,
         relay_state: "/".into(),
         skew: Duration::from_secs(180),
         clock: None,
@@ -130,6 +132,36 @@ async fn a_refusing_acs_fails_the_baseline() {
     let status = |id: &str| report.results.iter().find(|r| r.id == id).map(|r| r.status);
     assert_eq!(status("saml.acs.valid"), Some(Status::Fail));
     assert_eq!(status("saml.signature.unsigned"), Some(Status::Pass));
+}
+
+#[tokio::test]
+async fn a_session_probe_decides_over_a_redirect_and_a_cookie() {
+    // The ACS answers everything with a redirect and a cookie, but the SP's session page knows no such session:
+    // nobody was signed in, so the baseline fails and the forgeries pass.
+    let server = permissive().await;
+    Mock::given(method("GET")).and(path("/me")).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    let mut t = target(&server.uri(), true);
+    t.session_url = Some(format!("{}/me", server.uri()));
+    let report = run(t.clone(), &["saml.acs.valid", "saml.signature.unsigned", "saml.replay.same-response"]).await;
+    let status = |r: &Report, id: &str| r.results.iter().find(|c| c.id == id).map(|c| c.status);
+    assert_eq!(status(&report, "saml.acs.valid"), Some(Status::Fail));
+    assert_eq!(status(&report, "saml.signature.unsigned"), Some(Status::Pass));
+    let probes = server.received_requests().await.unwrap_or_default();
+    let me: Vec<_> = probes.iter().filter(|r| r.url.path() == "/me").collect();
+    assert!(!me.is_empty(), "the session page was asked");
+    assert!(
+        me.iter().all(|r| r
+            .headers
+            .get("cookie")
+            .and_then(|c| c.to_str().ok())
+            .is_some_and(|c| c.contains("session="))),
+        "with the cookie the ACS set"
+    );
+    // A redirect elsewhere than success_location is no sign-in either.
+    let mut t = target(&server.uri(), true);
+    t.success_location = Some(format!("{}/app", server.uri()));
+    let report = run(t, &["saml.acs.valid"]).await;
+    assert_eq!(status(&report, "saml.acs.valid"), Some(Status::Fail), "the ACS redirects to the RelayState /");
 }
 
 #[tokio::test]

@@ -151,14 +151,14 @@ pub fn checks() -> Vec<Check<SCtx>> {
 async fn refuse(ctx: &SCtx, spec: &ResponseSpec, what: &str) -> Step {
     let xml = ctx.sign(spec)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, what)
+    ctx.refused(&r, what).await
 }
 
 /// Posts `spec` signed and expects a sign-in.
 async fn accept(ctx: &SCtx, spec: &ResponseSpec, what: &str) -> Step {
     let xml = ctx.sign(spec)?;
     let r = ctx.post(&xml).await?;
-    ctx.signed_in(&r, what)
+    ctx.signed_in(&r, what).await
 }
 
 async fn wrong_audience(ctx: &SCtx) -> Step {
@@ -260,6 +260,8 @@ async fn reused_in_response_to(ctx: &SCtx) -> Step {
     let id = ctx.solicited().await?;
     let spec = ctx.spec(Some(id));
     ctx.sign_in(&spec).await?;
+    // From a browser without the session the first answer opened, so only the answer itself can sign in.
+    ctx.new_browser();
     let again = attacks::reused_in_response_to(&spec);
     refuse(ctx, &again, "a fresh Response to the request the SP just accepted an answer to").await
 }
@@ -267,8 +269,10 @@ async fn reused_in_response_to(ctx: &SCtx) -> Step {
 async fn replay(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?;
     let (xml, _) = ctx.sign_in(&spec).await?;
+    // The attacker replays the Response from a browser of their own.
+    ctx.new_browser();
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "the same Response posted a second time")
+    ctx.refused(&r, "the same Response posted a second time from another browser").await
 }
 
 async fn open_redirect(ctx: &SCtx) -> Step {

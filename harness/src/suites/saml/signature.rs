@@ -193,35 +193,35 @@ async fn valid(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?;
     let xml = ctx.sign(&spec)?;
     let r = ctx.post(&xml).await?;
-    ctx.signed_in(&r, "a valid Response")
+    ctx.signed_in(&r, "a valid Response").await
 }
 
 async fn unsigned(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?;
     let xml = attacks::unsigned(&ctx.sign(&spec)?).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "a Response without any signature")
+    ctx.refused(&r, "a Response without any signature").await
 }
 
 async fn foreign_key(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?;
     let xml = attacks::signed_by_foreign_key(&ctx.sign(&spec)?, &ctx.t().key, &ctx.foreign).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "a Response signed by another key (KeyInfo: the IdP's certificate)")
+    ctx.refused(&r, "a Response signed by another key (KeyInfo: the IdP's certificate)").await
 }
 
 async fn attacker_certificate(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?;
     let xml = attacks::attacker_certificate(&ctx.sign(&spec)?, &ctx.foreign).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "a Response signed by an attacker's key with its certificate in KeyInfo")
+    ctx.refused(&r, "a Response signed by an attacker's key with its certificate in KeyInfo").await
 }
 
 async fn tampered(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?.name_id(ATTACKER_NAME_ID).email(ATTACKER_NAME_ID);
     let xml = attacks::tampered_name_id(&ctx.sign(&spec)?, &ctx.t().name_id).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "a Response whose NameID was changed after signing")
+    ctx.refused(&r, "a Response whose NameID was changed after signing").await
 }
 
 /// The attacker's signed Response (the Response signed for XSW1–2, the Assertion for the others), wrapped.
@@ -231,6 +231,7 @@ async fn wrapped(ctx: &SCtx, variant: Xsw) -> Step {
     let xml = attacks::xsw(&ctx.sign(&spec)?, variant, &ctx.t().name_id).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
     ctx.refused(&r, &format!("a {} signature wrapping claiming {}", variant.name().to_uppercase(), ctx.t().name_id))
+        .await
 }
 
 async fn xsw1(ctx: &SCtx) -> Step {
@@ -269,7 +270,7 @@ async fn duplicate_assertion(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?.name_id(ATTACKER_NAME_ID).email(ATTACKER_NAME_ID);
     let xml = attacks::duplicate_assertion(&ctx.sign(&spec)?, &ctx.t().name_id).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "an unsigned second Assertion claiming the user")
+    ctx.refused(&r, "an unsigned second Assertion claiming the user").await
 }
 
 /// The attacker's account is the user's NameID with a suffix; `split` puts a node boundary (a comment, a CDATA
@@ -286,7 +287,7 @@ async fn split_name_id(
     let spec = ctx.fresh().await?.name_id(account.clone()).email(account.clone());
     let xml = split(&ctx.sign(&spec)?, &victim).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    if !ctx.accepted(&r) {
+    if !ctx.accepted(&r).await? {
         return Ok(());
     }
     Err(fail(
@@ -311,14 +312,14 @@ async fn foreign_namespace_assertion(ctx: &SCtx) -> Step {
         ctx.fresh().await?.name_id(ATTACKER_NAME_ID).email(ATTACKER_NAME_ID).signing(SigningMode::AssertionSigned);
     let xml = attacks::foreign_namespace_assertion(&ctx.sign(&spec)?, &ctx.t().name_id).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, &format!("a decoy Assertion in namespace {} claiming {}", attacks::DECOY_NS, ctx.t().name_id))
+    ctx.refused(&r, &format!("a decoy Assertion in namespace {} claiming {}", attacks::DECOY_NS, ctx.t().name_id)).await
 }
 
 async fn with_dtd(ctx: &SCtx, dtd: Dtd, what: &str) -> Step {
     let spec = ctx.fresh().await?;
     let xml = attacks::doctype(&ctx.sign(&spec)?, &dtd).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, what)
+    ctx.refused(&r, what).await
 }
 
 async fn internal_entity(ctx: &SCtx) -> Step {
@@ -339,5 +340,5 @@ async fn oversized(ctx: &SCtx) -> Step {
     let spec = ctx.fresh().await?;
     let xml = attacks::oversized(&ctx.sign(&spec)?, OVERSIZED_BYTES).map_err(idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, "a 1 MiB Response")
+    ctx.refused(&r, "a 1 MiB Response").await
 }

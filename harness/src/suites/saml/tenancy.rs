@@ -38,7 +38,7 @@ fn other(ctx: &SCtx) -> Step<&OtherWorkspace> {
 async fn refuse(ctx: &SCtx, other: &OtherWorkspace, spec: &ResponseSpec, what: &str) -> Step {
     let xml = spec.sign(&other.key).map_err(crate::saml::run::idp_error)?;
     let r = ctx.post(&xml).await?;
-    ctx.refused(&r, what)
+    ctx.refused(&r, what).await
 }
 
 /// Everything about the Response is this workspace's — Audience, Recipient, Destination, the request it answers,
