@@ -62,7 +62,9 @@ async fn a_person_logs_in_and_consents_in_headless_chromium() {
     d.type_into("#email", &e.ws.owner.email).await;
     d.type_into("#password", PASSWORD).await;
     d.click("button[type=submit]").await;
-    // The consent page names the app and the scope.
+    // The consent page: wait for the button only it has (both pages have an h1, which would race the navigation).
+    d.find("button[value=allow]").await;
+    // It names the app and the scope.
     let h1 = d.text("h1").await;
     assert_eq!(h1, "Authorize access", "{}", d.text("body").await);
     let page = d.text("body").await;
