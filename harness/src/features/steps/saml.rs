@@ -389,7 +389,7 @@ async fn wrapped(w: &mut ScimWorld, ctx: Context) -> StepResult {
     let (spec, signed, sctx) = attackers(w, signing)?;
     let victim = sctx.t().name_id.clone();
     let xml = attacks::xsw(&signed, variant, &victim).map_err(idp)?;
-    post(w, spec, xml, format!("a {} signature wrapping claiming {victim}", name.to_uppercase())).await
+    post(w, spec, xml, format!("an {} signature wrapping claiming {victim}", name.to_uppercase())).await
 }
 
 async fn duplicate(w: &mut ScimWorld, _: Context) -> StepResult {
@@ -622,4 +622,25 @@ async fn not_redirected_to(w: &mut ScimWorld, ctx: Context) -> StepResult {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_written() {
+        assert_eq!(duration("10", "minutes").ok(), Some(Duration::minutes(10)));
+        assert_eq!(duration("1", "hour").ok(), Some(Duration::hours(1)));
+        assert_eq!(duration("90", "seconds").ok(), Some(Duration::seconds(90)));
+        assert!(duration("ten", "minutes").is_err());
+    }
+
+    #[test]
+    fn every_wrapping_the_phrase_names_exists() {
+        for n in 1..=8 {
+            let name = format!("xsw{n}");
+            assert!(Xsw::ALL.iter().any(|x| x.name() == name), "{name}");
+        }
+    }
 }
