@@ -1,6 +1,6 @@
-//! Every scenario of `features/` against the embedded reference server (SCIM service and OAuth authorization server),
-//! as `cargo test` runs it: a test binary with `harness = false` that runs `idconform features` exactly as a user
-//! would, prints its report, and exits non-zero when a scenario fails or is skipped.
+//! Every scenario of `features/` against the embedded reference server (SCIM service, OAuth authorization server and
+//! SAML service provider), as `cargo test` runs it: a test binary with `harness = false` that runs `idconform
+//! features` exactly as a user would, prints its report, and exits non-zero when a scenario fails or is skipped.
 
 use std::process::{Command, ExitCode};
 
@@ -34,10 +34,13 @@ fn main() -> ExitCode {
     let n = |k: &str| json["summary"][k].as_u64().unwrap_or(0);
     // The plain closing line CI readers count.
     println!("features: {} passed, {} failed", n("passed"), n("failed") + n("warned"));
-    let oauth = json["results"]
-        .as_array()
-        .is_some_and(|r| r.iter().any(|r| r["id"].as_str().is_some_and(|i| i.starts_with("feature.authorization."))));
-    if !out.status.success() || n("total") == 0 || n("warned") > 0 || n("skipped") > 0 || !oauth {
+    let ran = |prefix: &str| {
+        json["results"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["id"].as_str().is_some_and(|i| i.starts_with(prefix))))
+    };
+    let (oauth, saml) = (ran("feature.authorization."), ran("feature.signatures."));
+    if !out.status.success() || n("total") == 0 || n("warned") > 0 || n("skipped") > 0 || !oauth || !saml {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -1,7 +1,9 @@
 //! `idconform features [PATH…] [--tags EXPR] [--target FILE]`: run Gherkin scenarios against a target.
 //!
 //! Without a path it runs the feature files shipped in `features/`; without a target, against the embedded
-//! reference server. Exit codes as for `check`.
+//! reference server (SCIM, OAuth and SAML). A target file may describe any of the three: the scenarios of a protocol
+//! it lacks fail at their first step of it, naming the missing section (`--tags 'not @saml'` leaves them out).
+//! Exit codes as for `check`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,17 +66,43 @@ async fn run_inner(args: Args) -> Result<u8, Failure> {
         (args.paths.clone(), None)
     };
     let targets = args.target.resolve_all()?;
-    let target = targets.scim.ok_or_else(|| Failure::Usage("the target file has no [scim] section".into()))?;
     let live = Live::new(&args.reports);
-    live.line(&format!("idconform features — {} ({})", target.name, target.scim_url));
+    let name = (targets.scim.as_ref().map(|t| &t.name))
+        .or(targets.oauth.as_ref().map(|t| &t.name))
+        .or(targets.saml.as_ref().map(|t| &t.name))
+        .cloned()
+        .unwrap_or_default();
+    let present = [
+        targets.scim.as_ref().map(|t| format!("SCIM {}", t.scim_url)),
+        targets.oauth.as_ref().map(|t| format!("OAuth {}", t.issuer)),
+        targets.saml.as_ref().map(|t| format!("SAML {}", t.acs_url)),
+    ];
+    live.line(&format!(
+        "idconform features — {name} ({})",
+        present.iter().flatten().cloned().collect::<Vec<_>>().join(", ")
+    ));
+    // Scenarios of a missing protocol fail at their first step of it; say so once, with the way to leave them out.
+    for (missing, section, tag) in [
+        (targets.scim.is_none(), "scim", "@scim"),
+        (targets.oauth.is_none(), "oauth", "@oauth"),
+        (targets.saml.is_none(), "saml", "@saml"),
+    ] {
+        if missing {
+            live.line(&format!(
+                "note: the target has no [{section}] section: scenarios that need it fail (leave them out with \
+                 --tags 'not {tag}')"
+            ));
+        }
+    }
     let opts = FeatureOptions {
         tags: args.tags.clone(),
         concurrency: args.concurrency.max(1),
         timeout: Duration::from_secs(args.timeout.max(1)),
         oauth: targets.oauth,
+        saml: targets.saml,
     };
     let progress = |p: Progress<'_>| live.progress(p, "scenarios");
-    let result = features::run(&target, &paths, &opts, &progress).await;
+    let result = features::run(targets.scim.as_ref(), &paths, &opts, &progress).await;
     if let Some(dir) = scratch {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -1,9 +1,12 @@
 //! Gherkin scenarios (`features/`) run by cucumber against any target, with the step library of [`steps`]. Each
 //! scenario becomes one result in the same reports as checks: its clause from its tags (`@rfc7644-3.5.2.2` →
-//! RFC 7644 §3.5.2.2), its level from `@must` / `@should` / `@may` (MUST when absent), and on failure the step that
-//! failed, with its line, message and the requests and responses of the scenario.
+//! RFC 7644 §3.5.2.2, `@saml-core-2.5.1.4` → SAML Core §2.5.1.4, `@cwe-611` → CWE-611), its level from `@must` /
+//! `@should` / `@may` (MUST when absent), and on failure the step that failed, with its line, message and the
+//! requests and responses of the scenario.
 //!
-//! Undefined and skipped steps fail the scenario, so a typo in a feature file can never pass silently.
+//! A target may describe any of SCIM, OAuth and SAML: a step of a protocol the target lacks fails its scenario with
+//! a message naming the missing section of the target file. Undefined and skipped steps fail the scenario too, so a
+//! typo in a feature file can never pass silently.
 
 pub mod steps;
 pub mod world;
@@ -22,7 +25,7 @@ use crate::check::{Level, Outcome, fail};
 use crate::http::Exchange;
 use crate::report::{CheckResult, Clause, Report};
 use crate::runner::{Profile, Progress, RunError, Verdict};
-use crate::target::Target;
+use crate::target::{Deviation, Target};
 pub use world::{ScimWorld, StepFailure};
 
 /// How to run features.
@@ -36,11 +39,13 @@ pub struct FeatureOptions {
     pub timeout: Duration,
     /// The target's authorization server, for the OAuth steps; scenarios using them fail without one.
     pub oauth: Option<crate::oauth::OAuthTarget>,
+    /// The target's SAML service provider, for the SAML steps; scenarios using them fail without one.
+    pub saml: Option<crate::saml::SamlTarget>,
 }
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        FeatureOptions { tags: None, concurrency: 4, timeout: Duration::from_secs(30), oauth: None }
+        FeatureOptions { tags: None, concurrency: 4, timeout: Duration::from_secs(30), oauth: None, saml: None }
     }
 }
 
@@ -53,6 +58,9 @@ pub enum FeaturesError {
     /// A path does not exist.
     #[error("no feature file or folder at {0}")]
     Missing(String),
+    /// Neither a SCIM service, an authorization server nor a service provider was given.
+    #[error("no target: give a SCIM service, an OAuth authorization server or a SAML service provider")]
+    NoTarget,
     /// The target could not be reached or configured.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -84,7 +92,7 @@ struct Running {
 
 /// Collects cucumber's events into results.
 struct Collector<'p> {
-    target: Target,
+    deviations: Vec<Deviation>,
     running: HashMap<(String, usize), Running>,
     results: Arc<Mutex<Vec<CheckResult>>>,
     progress: &'p (dyn Fn(Progress<'_>) + Sync),
@@ -104,8 +112,17 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-/// The clause of a scenario, from its tags: `@rfc7644-3.5.2.2` → RFC 7644 §3.5.2.2; `@okta` / `@entra` name the
-/// vendor; otherwise the feature itself.
+/// The SAML 2.0 documents a `@saml-<document>-<section>` tag names, with their titles in reports (as the SAML suite
+/// cites them).
+const SAML_DOCUMENTS: &[(&str, &str)] = &[
+    ("core", "SAML Core"),
+    ("profiles", "SAML Profiles"),
+    ("bindings", "SAML Bindings"),
+    ("metadata", "SAML Metadata"),
+];
+
+/// The clause of a scenario, from its tags: `@rfc7644-3.5.2.2` → RFC 7644 §3.5.2.2, `@saml-core-2.5.1.4` → SAML
+/// Core §2.5.1.4, `@cwe-611` → CWE-611; `@okta` / `@entra` name the vendor; otherwise the feature itself.
 fn clause(tags: &[String], feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> Clause {
     let text = scenario.name.clone();
     for t in tags {
@@ -113,6 +130,14 @@ fn clause(tags: &[String], feature: &gherkin::Feature, scenario: &gherkin::Scena
             && num.chars().all(|c| c.is_ascii_digit())
         {
             return Clause { rfc: format!("RFC {num}"), section: sec.to_owned(), text };
+        }
+        if let Some((doc, sec)) = t.strip_prefix("saml-").and_then(|r| r.split_once('-'))
+            && let Some((_, title)) = SAML_DOCUMENTS.iter().find(|(d, _)| *d == doc)
+        {
+            return Clause { rfc: (*title).to_owned(), section: sec.to_owned(), text };
+        }
+        if let Some(num) = t.strip_prefix("cwe-").filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+            return Clause { rfc: format!("CWE-{num}"), section: "description".to_owned(), text };
         }
     }
     let vendor = if tags.iter().any(|t| t == "entra") {
@@ -223,7 +248,8 @@ impl Collector<'_> {
                     None => Outcome::Pass,
                     Some(why) => fail("every step of the scenario to pass", why),
                 };
-                let result = verdict.into_result(outcome, run.exchanges, run.started, &self.target);
+                let deviation = self.deviations.iter().find(|d| d.check == verdict.id).cloned();
+                let result = verdict.into_result_with(outcome, run.exchanges, run.started, deviation.as_ref());
                 self.done += 1;
                 (self.progress)(Progress::Finished {
                     result: &result,
@@ -254,7 +280,7 @@ impl cucumber::Writer<ScimWorld> for Collector<'_> {
                     tags: vec!["parse".into()],
                 };
                 let r =
-                    verdict.into_result(fail("valid Gherkin", e.to_string()), Vec::new(), Instant::now(), &self.target);
+                    verdict.into_result_with(fail("valid Gherkin", e.to_string()), Vec::new(), Instant::now(), None);
                 self.results.lock().push(r);
                 return;
             }
@@ -288,9 +314,40 @@ fn quiet_step_failures() {
     });
 }
 
-/// Runs the feature files at `paths` (files or folders) against the target and returns the report.
+/// The mock IdP's side of a SAML target, shared by every scenario: the target, an attacker's key, the HTTP client.
+#[derive(Clone)]
+struct SamlShared {
+    target: Arc<crate::saml::SamlTarget>,
+    foreign: Arc<crate::saml::IdpKey>,
+    http: crate::http::Client,
+}
+
+impl SamlShared {
+    /// Connects to the SP: one request tells an SP that is not there from one that refuses everything.
+    async fn connect(target: &crate::saml::SamlTarget, timeout: Duration) -> Result<Self, RunError> {
+        let http =
+            crate::http::Client::new(&target.acs_url, None, timeout).map_err(|e| RunError::Config(e.to_string()))?;
+        let probe = target.login_url.clone().unwrap_or_else(|| target.acs_url.clone());
+        let req = crate::http::Request::new(reqwest::Method::GET, probe).without_auth();
+        if let Err(e) = http.send(req, &crate::http::Recorder::discarding()).await
+            && e.connect
+        {
+            return Err(RunError::Unreachable(e.to_string()));
+        }
+        let foreign = crate::saml::IdpKey::foreign().map_err(|e| RunError::Config(format!("mock IdP: {e}")))?;
+        Ok(SamlShared { target: Arc::new(target.clone()), foreign: Arc::new(foreign), http })
+    }
+
+    fn context(&self) -> crate::saml::SCtx {
+        crate::saml::SCtx::new(self.target.clone(), self.foreign.clone(), self.http.clone())
+    }
+}
+
+/// Runs the feature files at `paths` (files or folders) against the target — its SCIM service (`scim`), and the
+/// authorization server and service provider of `opts` — and returns the report. Scenarios whose steps need a
+/// protocol the target lacks fail at that step.
 pub async fn run(
-    target: &Target,
+    scim: Option<&Target>,
     paths: &[PathBuf],
     opts: &FeatureOptions,
     progress: &(dyn Fn(Progress<'_>) + Sync),
@@ -308,7 +365,10 @@ pub async fn run(
     }
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
-    let client = crate::runner::connect(target, opts.timeout).await?;
+    let client = match scim {
+        Some(t) => Some(crate::runner::connect(t, opts.timeout).await?),
+        None => None,
+    };
     let oauth = match &opts.oauth {
         Some(t) => Some(
             crate::oauth::OAuthClient::connect(t.clone(), opts.timeout)
@@ -317,6 +377,22 @@ pub async fn run(
         ),
         None => None,
     };
+    let saml = match &opts.saml {
+        Some(t) => Some(SamlShared::connect(t, opts.timeout).await?),
+        None => None,
+    };
+    let (name, url) = match (scim, &opts.oauth, &opts.saml) {
+        (Some(t), _, _) => (t.name.clone(), t.scim_url.clone()),
+        (None, _, Some(s)) => (s.name.clone(), s.acs_url.clone()),
+        (None, Some(o), None) => (o.name.clone(), o.issuer.clone()),
+        (None, None, None) => return Err(FeaturesError::NoTarget),
+    };
+    // A target file's deviations are the same in every section; any loaded section carries them.
+    let deviations = scim
+        .map(|t| t.deviations.clone())
+        .or_else(|| opts.saml.as_ref().map(|s| s.deviations.clone()))
+        .or_else(|| opts.oauth.as_ref().map(|o| o.deviations.clone()))
+        .unwrap_or_default();
     quiet_step_failures();
     let results = Arc::new(Mutex::new(Vec::new()));
     // Every phrase is compiled once (a unit test proves each compiles) and accepted after any keyword.
@@ -324,7 +400,7 @@ pub async fn run(
         steps::all().into_iter().filter_map(|s| regex::Regex::new(s.phrase).ok().map(|r| (r, s.run))).collect();
     for path in paths {
         let collector = Collector {
-            target: target.clone(),
+            deviations: deviations.clone(),
             running: HashMap::new(),
             results: results.clone(),
             progress,
@@ -338,12 +414,18 @@ pub async fn run(
         }
         let before_client = client.clone();
         let before_oauth = oauth.clone();
+        let before_saml = saml.clone();
         let tags = tags.clone();
         cuc.max_concurrent_scenarios(opts.concurrency.max(1))
             .before(move |_, _, _, w| {
-                w.connect(before_client.clone());
+                if let Some(c) = &before_client {
+                    w.connect(c.clone());
+                }
                 if let Some(o) = &before_oauth {
                     w.connect_oauth(o.clone());
+                }
+                if let Some(s) = &before_saml {
+                    w.connect_saml(s.context());
                 }
                 Box::pin(async {})
             })
@@ -359,7 +441,7 @@ pub async fn run(
             .await;
     }
     let results = std::mem::take(&mut *results.lock());
-    Ok(Report::new(target, Profile::All, started_at, clock.elapsed(), results))
+    Ok(Report::for_target(&name, &url, Profile::All, started_at, clock.elapsed(), results))
 }
 
 #[cfg(test)]
@@ -393,6 +475,12 @@ mod tests {
         let c = clause(&["rfc7644-3.5.2.2".into(), "must".into()], &f, &s);
         assert_eq!((c.rfc.as_str(), c.section.as_str()), ("RFC 7644", "3.5.2.2"));
         assert_eq!(clause(&["entra".into()], &f, &s).rfc, "Microsoft Entra ID");
+        let c = clause(&["saml".into(), "saml-core-2.5.1.4".into()], &f, &s);
+        assert_eq!((c.rfc.as_str(), c.section.as_str()), ("SAML Core", "2.5.1.4"));
+        let c = clause(&["saml-profiles-4.1.4.3".into()], &f, &s);
+        assert_eq!((c.rfc.as_str(), c.section.as_str()), ("SAML Profiles", "4.1.4.3"));
+        assert_eq!(clause(&["cwe-611".into()], &f, &s).rfc, "CWE-611");
+        assert_eq!(clause(&["saml-initiated".into()], &f, &s).rfc, "idconform feature", "only a known document");
         assert_eq!(level(&["should".into()]), Level::Should);
         assert_eq!(level(&[]), Level::Must);
         assert_eq!(slug("Remove a member (Entra, legacy)"), "remove-a-member-entra-legacy");
@@ -411,5 +499,6 @@ mod tests {
     #[test]
     fn the_shipped_features_are_built_in() {
         assert!(BUILTIN_FEATURES.iter().any(|(p, _)| p.starts_with("scim/")));
+        assert!(BUILTIN_FEATURES.iter().any(|(p, _)| p.starts_with("saml/")));
     }
 }

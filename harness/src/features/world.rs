@@ -1,5 +1,5 @@
-//! The state of one Gherkin scenario: the target's client, the variables steps remember, the last response, the
-//! exchanges for the report, and what to delete afterwards.
+//! The state of one Gherkin scenario: the target's clients (SCIM, OAuth, SAML), the variables steps remember, the
+//! last response, the exchanges for the report, and what to delete afterwards.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,6 +40,10 @@ pub struct ScimWorld {
     pub oauth: Option<crate::oauth::OAuthClient>,
     /// The OAuth flow of this scenario.
     pub flow: OAuthFlow,
+    /// The mock SAML IdP's context, when the target has a SAML service provider.
+    pub saml: Option<crate::saml::SCtx>,
+    /// The SAML sign-in of this scenario.
+    pub sign_in: SamlSignIn,
 }
 
 /// Where a scenario's OAuth flow stands.
@@ -59,6 +63,34 @@ pub struct OAuthFlow {
     pub previous_refresh: Option<String>,
 }
 
+/// Where a scenario's SAML sign-in stands.
+#[derive(Debug, Default)]
+pub struct SamlSignIn {
+    /// Whether a sign-in was started (SP- or IdP-initiated).
+    pub started: bool,
+    /// The ID of the AuthnRequest the SP sent; `None` for an IdP-initiated sign-in.
+    pub request_id: Option<String>,
+    /// Whose attribute statement and namespace prefixes the IdP writes; the mock IdP's defaults when `None`.
+    pub style: Option<(crate::saml::AttributeStyle, crate::saml::NamespaceStyle)>,
+    /// The RelayState posted with Responses; the target's when `None`.
+    pub relay_state: Option<String>,
+    /// The last Response posted.
+    pub posted: Option<PostedResponse>,
+    /// The SP's answer to it at the ACS.
+    pub answer: Option<Response>,
+}
+
+/// A Response the mock IdP posted.
+#[derive(Debug, Clone)]
+pub struct PostedResponse {
+    /// What it was built from (before any forgery).
+    pub spec: crate::saml::ResponseSpec,
+    /// The XML posted.
+    pub xml: String,
+    /// What it is, for messages ("a Response signed by another key").
+    pub what: String,
+}
+
 impl ScimWorld {
     fn empty() -> Self {
         let run = format!("idcf{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
@@ -71,6 +103,8 @@ impl ScimWorld {
             cleanup: Vec::new(),
             oauth: None,
             flow: OAuthFlow::default(),
+            saml: None,
+            sign_in: SamlSignIn::default(),
         }
     }
 
@@ -93,6 +127,23 @@ impl ScimWorld {
         })
     }
 
+    /// Gives the world the target's SAML service provider (done by the runner when there is one).
+    pub fn connect_saml(&mut self, ctx: crate::saml::SCtx) {
+        let t = ctx.t();
+        self.vars.set("acs_url", t.acs_url.clone());
+        self.vars.set("sp_entity_id", t.sp_entity_id.clone());
+        self.vars.set("idp_entity_id", t.idp_entity_id.clone());
+        self.vars.set("saml_user", t.name_id.clone());
+        self.saml = Some(ctx);
+    }
+
+    /// The mock SAML IdP's context, or a failure saying the target has no service provider.
+    pub fn saml(&self) -> Result<&crate::saml::SCtx, StepFailure> {
+        self.saml.as_ref().ok_or_else(|| {
+            failure("no SAML target: this step needs a service provider (a target file with a [saml] section)")
+        })
+    }
+
     /// The unique value of this scenario, for names that must not clash.
     pub fn run_id(&self) -> String {
         self.vars.get("run").unwrap_or_default().to_owned()
@@ -105,7 +156,9 @@ impl ScimWorld {
 
     /// Sends a request and keeps the response as the last one.
     pub async fn send(&mut self, req: Request) -> Result<Response, StepFailure> {
-        let client = self.client.clone().ok_or_else(|| failure("no target: the runner did not connect this world"))?;
+        let client = self.client.clone().ok_or_else(|| {
+            failure("no SCIM target: this step needs a SCIM service (a target file with a [scim] section)")
+        })?;
         let label = format!("{} {}", req.method, req.path);
         let resp = client.send(req, &self.log).await.map_err(|e| failure(format!("{label}: no response ({e})")))?;
         self.last = Some(resp.clone());

@@ -1,6 +1,6 @@
 //! The step library, one module per concept: generic HTTP and JSON ([`http`]), SCIM resources ([`scim`]), the
-//! mock identity providers ([`idp`]) and the mock OAuth client ([`oauth`]). Every phrase is listed, with an example, in `features/README.md`; a test keeps
-//! that list complete.
+//! mock identity providers ([`idp`]), the mock OAuth client ([`oauth`]) and the mock SAML IdP ([`saml`]). Every
+//! phrase is listed, with an example, in `features/README.md`; a test keeps that list complete.
 //!
 //! Steps are registered explicitly (not through link-time collection), and each phrase is accepted after any
 //! keyword — `Given`, `When`, `Then`, `And`, `But` — so a scenario reads naturally without undefined-step surprises.
@@ -8,6 +8,7 @@
 pub mod http;
 pub mod idp;
 pub mod oauth;
+pub mod saml;
 pub mod scim;
 
 use cucumber::step::Context;
@@ -40,6 +41,7 @@ pub fn all() -> Vec<StepDef> {
     v.extend(scim::steps());
     v.extend(idp::steps());
     v.extend(oauth::steps());
+    v.extend(saml::steps());
     v
 }
 
