@@ -95,9 +95,12 @@ fn saml_target(origin: &str) -> SamlTarget {
         name_id: "qa@example.com".into(),
         success_status: vec![302, 303],
         success_cookie: Some("session".into()),
+        success_location: None,
+        session_url: None,
         relay_state: "/".into(),
         skew: Duration::from_secs(180),
         clock: None,
+        other_workspace: None,
         deviations: Vec::new(),
     }
 }

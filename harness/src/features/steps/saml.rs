@@ -15,13 +15,8 @@ use crate::features::world::{PostedResponse, ScimWorld, StepFailure, StepResult,
 use crate::http::Response;
 use crate::saml::attacks::{self, Dtd, Xsw};
 use crate::saml::{AttributeStyle, NamespaceStyle, ResponseSpec, SCtx, SigningMode};
-use crate::suites::saml::ATTACKER_NAME_ID;
-
-/// How far beyond the declared skew "just beyond the clock skew" is: clearly outside, whatever the latency (the
-/// suite's margin too).
-const BEYOND_SKEW: Duration = Duration::seconds(60);
-/// How far inside the declared skew "just within the clock skew" is.
-const INSIDE_SKEW: Duration = Duration::seconds(5);
+// "Just beyond" and "just within the clock skew" are the suite's margins.
+use crate::suites::saml::{ATTACKER_NAME_ID, BEYOND_SKEW, INSIDE_SKEW};
 
 /// The steps of this module.
 pub fn steps() -> Vec<StepDef> {
@@ -541,6 +536,8 @@ async fn second_answer(w: &mut ScimWorld, _: Context) -> StepResult {
 
 async fn replay(w: &mut ScimWorld, _: Context) -> StepResult {
     let earlier = posted(w)?;
+    // The attacker replays the Response from a browser of their own.
+    w.saml()?.new_browser();
     post(w, earlier.spec, earlier.xml, format!("{} posted a second time", earlier.what)).await
 }
 
@@ -554,20 +551,22 @@ fn answer(w: &ScimWorld) -> Result<(&SCtx, &Response, String), StepFailure> {
 
 async fn succeeds(w: &mut ScimWorld, _: Context) -> StepResult {
     let (ctx, r, what) = answer(w)?;
-    ctx.signed_in(r, &what).map_err(outcome)
+    ctx.signed_in(r, &what).await.map_err(outcome)
 }
 
 async fn refused(w: &mut ScimWorld, _: Context) -> StepResult {
     let (ctx, r, what) = answer(w)?;
-    ctx.refused(r, &what).map_err(outcome)
+    ctx.refused(r, &what).await.map_err(outcome)
 }
 
 async fn unsolicited_judged(w: &mut ScimWorld, _: Context) -> StepResult {
     let (ctx, r, what) = answer(w)?;
     if ctx.t().login_url.is_none() {
-        ctx.signed_in(r, &format!("{what}, at an SP whose sign-ins are IdP-initiated (no login_url),")).map_err(outcome)
+        ctx.signed_in(r, &format!("{what}, at an SP whose sign-ins are IdP-initiated (no login_url),"))
+            .await
+            .map_err(outcome)
     } else {
-        ctx.refused(r, &format!("{what}, at an SP that starts its own sign-ins (login_url),")).map_err(outcome)
+        ctx.refused(r, &format!("{what}, at an SP that starts its own sign-ins (login_url),")).await.map_err(outcome)
     }
 }
 
@@ -576,7 +575,7 @@ async fn session_cookie(w: &mut ScimWorld, _: Context) -> StepResult {
     let name = ctx.t().success_cookie.clone().ok_or_else(|| {
         failure("the target names no success_cookie in [saml]: there is no session cookie to look for")
     })?;
-    if ctx.accepted(r) {
+    if ctx.accepted(r).await.map_err(outcome)? {
         return Ok(());
     }
     // Names only: a session cookie's value never reaches a report.

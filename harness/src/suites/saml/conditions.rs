@@ -11,9 +11,9 @@ use crate::saml::{ResponseSpec, SCtx};
 
 /// How far beyond the declared skew the expired and not-yet-valid Responses are: clearly outside, whatever the
 /// latency or a few seconds of clock difference.
-const BEYOND_SKEW: Duration = Duration::seconds(60);
+pub const BEYOND_SKEW: Duration = Duration::seconds(60);
 /// How far inside the declared skew the controls are.
-const INSIDE_SKEW: Duration = Duration::seconds(5);
+pub const INSIDE_SKEW: Duration = Duration::seconds(5);
 
 /// Where the open-redirect check asks to be sent.
 const ATTACKER_URL: &str = "https://attacker.example/";

@@ -25,6 +25,8 @@ const VERIFY_SIGNATURES: &str = "Verify any signatures present on the assertion(
 /// SAML Profiles §4.1.4.2, on bearer assertions.
 const AUDIENCE: &str = "The assertion(s) containing a bearer subject confirmation MUST contain an <AudienceRestriction> including the service provider's unique identifier as an <Audience>.";
 
+pub use conditions::{BEYOND_SKEW, INSIDE_SKEW};
+
 /// The attacker's own account at the IdP, unknown to the SP.
 pub const ATTACKER_NAME_ID: &str = "attacker@attacker.example";
 
