@@ -23,6 +23,12 @@ Feature: Forged signatures and documents
       | signed by an attacker with their certificate in KeyInfo |
       | whose NameID was changed after signing           |
       | with a comment in the NameID                     |
+      | with a CDATA section in the NameID               |
+
+  @saml-profiles-4.1.4.3 @must
+  Scenario: A decoy Assertion of another namespace before the signed one is not read
+    When the IdP posts a Response with a decoy Assertion of another namespace
+    Then the sign-in is refused
 
   @saml-profiles-4.1.4.5 @must
   Scenario: A second, unsigned Assertion beside the signed one is refused
@@ -64,4 +70,9 @@ Feature: Forged signatures and documents
   @cwe-400 @should @xml
   Scenario: A validly signed Response padded to 1 MiB is refused
     When the IdP posts a Response padded to 1 MiB
+    Then the sign-in is refused
+
+  @saml-profiles-4.1.4.3 @must @tenancy
+  Scenario: Another workspace's IdP cannot sign this workspace's user in
+    When another workspace's IdP posts a Response for the target's user
     Then the sign-in is refused

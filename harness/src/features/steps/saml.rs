@@ -103,11 +103,27 @@ pub fn steps() -> Vec<StepDef> {
             duplicate
         ),
         crate::step!(
-            r"^the IdP posts a Response with a comment in the NameID$",
-            "Posts a validly signed Response for the account `<user>.attacker.example` with an empty comment after \
-             the target's user in the NameID (CVE-2017-11427 family): read in full, it names no known user.",
-            "When the IdP posts a Response with a comment in the NameID",
-            comment
+            r"^the IdP posts a Response with (a comment|a CDATA section) in the NameID$",
+            "Posts a validly signed Response for the account `<user>.attacker.example` with an empty comment, or \
+             the rest as a CDATA section, after the target's user in the NameID (CVE-2017-11427 family): the \
+             signature still verifies, and read in full it names no known user.",
+            "When the IdP posts a Response with a CDATA section in the NameID",
+            split_name_id
+        ),
+        crate::step!(
+            r"^the IdP posts a Response with a decoy Assertion of another namespace$",
+            "Posts the attacker's signed Response with an unsigned copy claiming the target's user first, renamed \
+             into another namespace (Namespaces in XML 1.0 §2.1): only an SP matching local names reads it.",
+            "When the IdP posts a Response with a decoy Assertion of another namespace",
+            decoy
+        ),
+        crate::step!(
+            r"^another workspace's IdP posts a Response for the target's user$",
+            "Posts a Response for this sign-in (this SP's Audience, the target's user) signed by the IdP of another \
+             workspace of the same SP, under the Issuer that workspace's connection names (`[saml.other_workspace]` \
+             in the target file).",
+            "When another workspace's IdP posts a Response for the target's user",
+            other_workspace
         ),
         crate::step!(
             r"^the IdP posts a Response with (an internal entity|an external entity|nested entities) in a DOCTYPE$",
@@ -394,13 +410,37 @@ async fn duplicate(w: &mut ScimWorld, _: Context) -> StepResult {
     post(w, spec, xml, format!("an unsigned second Assertion claiming {victim}")).await
 }
 
-async fn comment(w: &mut ScimWorld, _: Context) -> StepResult {
+async fn split_name_id(w: &mut ScimWorld, step: Context) -> StepResult {
     let ctx = w.saml()?;
     let victim = ctx.t().name_id.clone();
     let account = format!("{victim}.attacker.example");
     let spec = base(w)?.name_id(account.clone()).email(account.clone());
-    let xml = attacks::comment_in_name_id(&ctx.sign(&spec).map_err(outcome)?, &victim).map_err(idp)?;
-    let what = format!("the NameID {account:?} with a comment after {victim:?} (no such user when read in full)");
+    let signed = ctx.sign(&spec).map_err(outcome)?;
+    let how = args(&step)[0].clone();
+    let xml = if how == "a comment" {
+        attacks::comment_in_name_id(&signed, &victim)
+    } else {
+        attacks::cdata_in_name_id(&signed, &victim)
+    }
+    .map_err(idp)?;
+    let what = format!("the NameID {account:?} with {how} after {victim:?} (no such user when read in full)");
+    post(w, spec, xml, what).await
+}
+
+async fn decoy(w: &mut ScimWorld, _: Context) -> StepResult {
+    let (spec, signed, ctx) = attackers(w, SigningMode::AssertionSigned)?;
+    let victim = ctx.t().name_id.clone();
+    let xml = attacks::foreign_namespace_assertion(&signed, &victim).map_err(idp)?;
+    post(w, spec, xml, format!("a decoy Assertion in namespace {} claiming {victim}", attacks::DECOY_NS)).await
+}
+
+async fn other_workspace(w: &mut ScimWorld, _: Context) -> StepResult {
+    let other = w.saml()?.t().other_workspace.clone().ok_or_else(|| {
+        failure("the target describes no other workspace: add [saml.other_workspace] to the target file")
+    })?;
+    let spec = base(w)?.issuer(other.idp_entity_id.clone());
+    let xml = spec.sign(&other.key).map_err(idp)?;
+    let what = format!("a Response from Issuer {} signed by another workspace's IdP key", other.idp_entity_id);
     post(w, spec, xml, what).await
 }
 
