@@ -12,8 +12,8 @@
 //!   here; a name in the resolver when it is connected to).
 //! - One time limit for everything (resolution, connection, TLS, headers, body), and the body capped at
 //!   [`MAX_METADATA_BYTES`] while it streams: a `Content-Length` over the cap is refused before reading, and the
-//!   reading stops at the first chunk past it. reqwest is built without decompression, so the cap counts the
-//!   bytes on the wire.
+//!   reading stops at the first chunk past it. The cap counts the bytes as read from the body, after any
+//!   decoding, so a compressed bomb would stop there too (the workspace builds reqwest without decompression).
 //!
 //! [`MetadataFetchConfig::allow_private_addresses`] admits loopback, private, shared and unique-local addresses
 //! (where a test server or a local IdP lives); link-local, unspecified, multicast, broadcast, documentation and
