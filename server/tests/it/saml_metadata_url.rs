@@ -1,8 +1,9 @@
 //! Connections from a `metadata_url`: a wiremock IdP on 127.0.0.1 serves the metadata. By default the loopback
 //! address is refused before anything is connected to; with the switch for private addresses it is fetched,
 //! within the size and time limits, and every redirect is checked again. The time limit is a short one configured
-//! for the test, against wiremock's response delay (the server runs on its own runtime, so a paused tokio clock
-//! in the test would not reach it).
+//! for the test, against wiremock's response delay and against a bare server that stops sending mid-body (the
+//! server under test runs on its own runtime, so a paused tokio clock in the test would not reach it); no test
+//! sleeps. A chunked body without Content-Length shows the size cap is counted while the body streams.
 
 use std::time::Duration;
 
@@ -210,5 +211,59 @@ async fn a_slow_idp_is_cut_off_at_the_time_limit() {
     let r = create(&e, json!({"metadata_url": format!("{}/slow", idp.uri())})).await;
     assert_refused(&r, "metadata_url_timeout", "300 ms");
     assert!(started.elapsed() < Duration::from_secs(20), "the limit, not the IdP, ended it");
+    assert_nothing_written(&e).await;
+}
+
+/// A bare HTTP/1.1 server on 127.0.0.1 whose every answer is a chunked 200: `chunks` of metadata-sized padding,
+/// then, if `finish`, the end of the body; if not, it holds the connection open, sending nothing more, until the
+/// client gives up. Without a Content-Length, only a cap counted while the body streams can stop a large one.
+async fn chunked_server(chunks: usize, finish: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let origin = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, "x".repeat(16 * 1024));
+                for _ in 0..chunks {
+                    if socket.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                if finish {
+                    let _ = socket.write_all(b"0\r\n\r\n").await;
+                } else {
+                    // Nothing more: the client's time limit has to end it.
+                    while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+                }
+            });
+        }
+    });
+    origin
+}
+
+#[tokio::test]
+async fn the_body_cap_holds_while_streaming_and_a_stalled_body_hits_the_time_limit() {
+    let e = env_with(config(true, Duration::from_millis(500))).await;
+    // 20 chunks of 16 KiB (320 KiB), no Content-Length.
+    let big = chunked_server(20, true).await;
+    let r = create(&e, json!({"metadata_url": format!("{big}/md")})).await;
+    assert_refused(&r, "metadata_too_large", "262144 bytes");
+    // The headers and a first chunk arrive at once; the rest of the body never does.
+    let stalled = chunked_server(1, false).await;
+    let r = create(&e, json!({"metadata_url": format!("{stalled}/md")})).await;
+    assert_refused(&r, "metadata_url_timeout", "500 ms");
     assert_nothing_written(&e).await;
 }
