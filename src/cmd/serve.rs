@@ -8,6 +8,8 @@ use anyhow::Context;
 use idconform_server::ServerConfig;
 use idconform_server::admin::seed::SeedConfig;
 use idconform_server::clock::SystemClock;
+use idconform_server::saml::fetch::MetadataFetchConfig;
+use idconform_server::saml::service::SamlConfig;
 use idconform_server::scim::Leniency;
 
 /// Options of `idconform serve`. These names are a stable interface for scripts.
@@ -38,6 +40,13 @@ pub struct Args {
     /// The demo directory's bearer token (otherwise a random one is generated).
     #[arg(long, env = "IDCONFORM_DEMO_SCIM_TOKEN", hide_env_values = true)]
     demo_scim_token: Option<String>,
+    /// Let SAML connections fetch IdP metadata (`metadata_url`) from loopback, private and unique-local addresses,
+    /// for an IdP on this machine or network. Never on a host that serves the public.
+    #[arg(long, env = "IDCONFORM_SAML_METADATA_ALLOW_PRIVATE")]
+    saml_metadata_allow_private: bool,
+    /// Let SAML connections fetch IdP metadata over plain http (local development).
+    #[arg(long, env = "IDCONFORM_SAML_METADATA_ALLOW_HTTP")]
+    saml_metadata_allow_http: bool,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -46,6 +55,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         public_url: args.public_url.clone(),
         trust_forwarded: args.trust_forwarded,
         leniency: Leniency { strict: args.strict },
+        saml: SamlConfig {
+            metadata_fetch: MetadataFetchConfig {
+                allow_http: args.saml_metadata_allow_http,
+                allow_private_addresses: args.saml_metadata_allow_private,
+                ..MetadataFetchConfig::default()
+            },
+            ..SamlConfig::default()
+        },
         ..ServerConfig::default()
     };
     // Read the seed file before opening anything, so a typo fails fast.

@@ -58,6 +58,15 @@ pub enum AdminError {
     /// 422: the body is JSON but some fields are invalid.
     #[error("the request has {} invalid field(s)", .0.len())]
     Invalid(Vec<FieldError>),
+    /// 400: a URL the server was asked to fetch (a SAML connection's `metadata_url`) was refused or could not be
+    /// read; `code` names the limit or the address class (`saml::fetch::FetchError::code`). Nothing was changed.
+    #[error("{detail}")]
+    Fetch {
+        /// The refusal's stable code.
+        code: &'static str,
+        /// What was refused, and why.
+        detail: String,
+    },
     /// 500: a failure of the server; nothing was changed.
     #[error("{0}")]
     Internal(String),
@@ -67,7 +76,7 @@ impl AdminError {
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            AdminError::BadRequest(_) => 400,
+            AdminError::BadRequest(_) | AdminError::Fetch { .. } => 400,
             AdminError::Unauthorized(_) => 401,
             AdminError::Csrf(_)
             | AdminError::Forbidden(_)
@@ -85,6 +94,7 @@ impl AdminError {
     pub fn code(&self) -> &'static str {
         match self {
             AdminError::BadRequest(_) => "bad_request",
+            AdminError::Fetch { code, .. } => code,
             AdminError::Unauthorized(_) => "unauthorized",
             AdminError::Csrf(_) => "csrf_failed",
             AdminError::Forbidden(_) => "forbidden",

@@ -235,12 +235,17 @@ pub struct RotateSecretRequest {
 pub struct CreateSamlConnectionRequest {
     /// The IdP's metadata (an md:EntityDescriptor; at most 256 KiB; no DOCTYPE).
     metadata_xml: Option<String>,
+    /// A URL to fetch the IdP's metadata from (https; public addresses only; at most 3 redirects, 10 s and
+    /// 256 KiB; then read like `metadata_xml`). Kept on the connection.
+    metadata_url: Option<String>,
     /// The IdP's entity ID (manual form).
     entity_id: Option<String>,
     /// The IdP's SSO URL, HTTP-Redirect binding (manual form).
     sso_url: Option<String>,
     /// The IdP's single logout URL, HTTP-Redirect binding.
     slo_url: Option<String>,
+    /// The IdP's single logout URL, HTTP-POST binding.
+    slo_post_url: Option<String>,
     /// 1 to 5 signing certificates, PEM (manual form).
     certificates: Option<Vec<String>>,
     /// Accept SHA-1 signatures; default false.
@@ -253,14 +258,20 @@ pub struct CreateSamlConnectionRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct UpdateSamlConnectionRequest {
-    /// New IdP metadata: replaces entity ID, URLs and certificates.
+    /// New IdP metadata: replaces entity ID, URLs and certificates (and forgets `metadata_url`).
     metadata_xml: Option<String>,
+    /// Fetch new IdP metadata from this URL (as on create) and keep it; `null` forgets the stored one.
+    metadata_url: Option<String>,
+    /// `true`: fetch the metadata again from the stored `metadata_url` (a certificate rollover).
+    refresh_metadata: Option<bool>,
     /// New entity ID.
     entity_id: Option<String>,
     /// New SSO URL.
     sso_url: Option<String>,
     /// New single logout URL, or `null` for none.
     slo_url: Option<String>,
+    /// New HTTP-POST single logout URL, or `null` for none.
+    slo_post_url: Option<String>,
     /// New certificates (replaces the list).
     certificates: Option<Vec<String>>,
     /// Accept SHA-1 signatures.
@@ -324,7 +335,12 @@ impl Modify for SamlPaths {
                 "Single logout service (HTTP-Redirect): the IdP's LogoutResponse, or its signed LogoutRequest",
                 "text/html",
             ),
-            ("/saml/logout/callback", Post, "Single logout service (HTTP-POST): the IdP's LogoutResponse", "text/html"),
+            (
+                "/saml/logout/callback",
+                Post,
+                "Single logout service (HTTP-POST): the IdP's LogoutResponse, or its LogoutRequest with an enveloped signature; answered with an auto-submitting form to the IdP's HTTP-POST single logout service, else a redirect",
+                "text/html",
+            ),
         ];
         let obj = || ContentBuilder::new().schema(Some(ObjectBuilder::new().build())).build();
         for (path, m, summary, media) in routes {

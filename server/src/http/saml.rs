@@ -16,9 +16,10 @@ use super::admin::{Admin, AdminErrorResponse, AdminJson, cookie, over_tls, sessi
 use super::oauth::{escape, page};
 use crate::admin::AdminError;
 use crate::admin::auth::{SESSION_COOKIE, SESSION_TTL};
+use crate::markup;
 use crate::saml::SamlError;
 use crate::saml::messages::{decode_component, raw_query};
-use crate::saml::service::LoginStart;
+use crate::saml::service::{LoginStart, LogoutAnswer};
 
 type HResult = Result<Response, AdminErrorResponse>;
 type SResult = Result<Response, SamlErrorResponse>;
@@ -260,27 +261,76 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap, Path(ws): Pat
     Ok(r)
 }
 
+/// The one script of the HTTP-POST answer page: it submits the form (SAML Bindings §3.5.4 lets any technique
+/// submit it, client-side script included). The page's CSP allows this script by its hash and nothing else.
+const AUTO_SUBMIT: &str = "document.forms[0].submit()";
+
+/// An auto-submitting HTML form posting `fields` to `url` (SAML Bindings §3.5.4); everything escaped with the
+/// server's one escaper, a `Continue` button for browsers without scripts.
+fn post_form(url: &str, fields: &[(&str, &str)]) -> Result<Response, SamlError> {
+    use base64::Engine;
+    use sha2::Digest;
+    let inputs: String = fields
+        .iter()
+        .map(|(name, value)| {
+            format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", markup::escape(name), markup::escape(value))
+        })
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing out</title></head><body>\
+         <form method=\"post\" action=\"{url}\">{inputs}<noscript><button type=\"submit\">Continue</button>\
+         </noscript></form><script>{AUTO_SUBMIT}</script></body></html>",
+        url = markup::escape(url),
+    );
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(AUTO_SUBMIT.as_bytes()));
+    let csp = format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'");
+    let csp = HeaderValue::from_str(&csp).map_err(|_| SamlError::Internal("the CSP is not a valid header".into()))?;
+    let mut r = (StatusCode::OK, html).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(r)
+}
+
+/// The browser's way on after the single logout service: a redirect (`status`), or the form of an HTTP-POST
+/// LogoutResponse; either way without the session cookie.
+fn logout_answer(s: &AppState, headers: &HeaderMap, answer: LogoutAnswer, status: StatusCode) -> SResult {
+    let mut r = match answer {
+        LogoutAnswer::Redirect(url) => redirect(status, &url)?,
+        LogoutAnswer::Post { url, saml_response, relay_state } => {
+            let mut fields = vec![("SAMLResponse", saml_response.as_str())];
+            if let Some(rs) = &relay_state {
+                fields.push(("RelayState", rs.as_str()));
+            }
+            post_form(&url, &fields)?
+        }
+    };
+    clear_cookie(s, headers, &mut r);
+    Ok(r)
+}
+
 /// The single logout service, HTTP-Redirect binding (SAML Bindings §3.4.4.1).
 ///
 /// `GET /saml/logout/callback`
 pub async fn logout_callback_get(State(s): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> SResult {
-    let url = s.saml.logout_callback(&s.origin(&headers), query.as_deref(), None).await?;
-    let mut r = redirect(StatusCode::FOUND, &url)?;
-    clear_cookie(&s, &headers, &mut r);
-    Ok(r)
+    let answer = s.saml.logout_callback(&s.origin(&headers), query.as_deref(), None).await?;
+    logout_answer(&s, &headers, answer, StatusCode::FOUND)
 }
 
-/// The single logout service, HTTP-POST binding (SAML Bindings §3.5.4).
+/// The single logout service, HTTP-POST binding (SAML Bindings §3.5.4): a LogoutRequest must carry an enveloped
+/// signature by the IdP.
 ///
 /// `POST /saml/logout/callback`
 pub async fn logout_callback_post(State(s): State<AppState>, req: Request) -> SResult {
     let headers = req.headers().clone();
     let pairs: Vec<(String, String)> =
         form(&s, req).await?.into_iter().map(|(k, v)| (k, decode_component(&v))).collect();
-    let url = s.saml.logout_callback(&s.origin(&headers), None, Some(&pairs)).await?;
-    let mut r = redirect(StatusCode::SEE_OTHER, &url)?;
-    clear_cookie(&s, &headers, &mut r);
-    Ok(r)
+    let answer = s.saml.logout_callback(&s.origin(&headers), None, Some(&pairs)).await?;
+    logout_answer(&s, &headers, answer, StatusCode::SEE_OTHER)
 }
 
 /// The page after single logout.

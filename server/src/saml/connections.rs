@@ -2,15 +2,30 @@
 //! take its principals, report [`AdminError`]s, and write through [`ScimService::admin_write`] like every other
 //! management change. Enterprise plan, workspace admins and owners only (403 otherwise, role first).
 //!
-//! A connection comes from the IdP's metadata (`{"metadata_xml": "…"}`, read by [`parse_idp_metadata`]) or from
-//! its fields (`{"entity_id", "sso_url", "slo_url"?, "certificates": [pem, …]}`). Fetching metadata from a URL is
-//! not offered: the server never makes outgoing requests on an admin's behalf.
+//! A connection comes from the IdP's metadata, pasted (`{"metadata_xml": "…"}`) or fetched from a URL
+//! (`{"metadata_url": "https://…"}`), or from its fields (`{"entity_id", "sso_url", "slo_url"?, "slo_post_url"?,
+//! "certificates": [pem, …]}`). Both forms of metadata are read by the same strict [`parse_idp_metadata`] (at most
+//! 256 KiB, DOCTYPE refused); a document it refuses is a 422 on the field it came from.
+//!
+//! `metadata_url` is fetched by [`fetch_metadata`] before anything is written: https only, public addresses only
+//! (checked on the addresses connected to, and again on every redirect), at most 3 redirects, 10 s and 256 KiB
+//! in all ([`MetadataFetchConfig`], in `ServerConfig::saml.metadata_fetch`, can allow http and private addresses
+//! for tests and a local IdP). A refused or failed fetch is a 400 `{"detail", "code"}` whose code names the limit
+//! or the address class ([`FetchError::code`]), and nothing is written. The URL is kept on the connection and
+//! shown by `GET`; `PATCH {"refresh_metadata": true}` fetches it again (a certificate rollover), `PATCH` with a
+//! new `metadata_url` fetches and keeps that one, and `PATCH` with pasted metadata, with any of the IdP's fields,
+//! or with `"metadata_url": null` forgets it, as the connection then no longer mirrors that document.
+//!
+//! [`fetch_metadata`]: super::fetch::fetch_metadata
+//! [`MetadataFetchConfig`]: super::fetch::MetadataFetchConfig
+//! [`FetchError::code`]: super::fetch::FetchError::code
 //!
 //! [`ScimService::admin_write`]: crate::scim::service::ScimService::admin_write
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::fetch::fetch_metadata;
 use super::metadata::{MAX_CERTIFICATES, MAX_METADATA_BYTES, check_url, parse_idp_metadata};
 use super::service::{SamlService, sp_urls};
 use super::{SamlError, SigningCertificate};
@@ -112,6 +127,10 @@ pub struct ConnectionView {
     pub sso_binding: String,
     /// The IdP's single logout URL (HTTP-Redirect), if any.
     pub slo_url: Option<String>,
+    /// The IdP's single logout URL for the HTTP-POST binding, if any.
+    pub slo_post_url: Option<String>,
+    /// The URL the IdP's metadata was fetched from (`PATCH {"refresh_metadata": true}` fetches it again), if any.
+    pub metadata_url: Option<String>,
     /// Signing certificates (several during a rollover).
     pub certificates: Vec<CertificateView>,
     /// Whether SHA-1 signatures are accepted.
@@ -172,6 +191,8 @@ pub fn connection_view(c: &SamlConnectionRecord, origin: &str) -> ConnectionView
         sso_url: c.sso_url.clone(),
         sso_binding: c.sso_binding.clone(),
         slo_url: c.slo_url.clone(),
+        slo_post_url: c.slo_post_url.clone(),
+        metadata_url: c.metadata_url.clone(),
         certificates: c.certificates.iter().map(|p| certificate_view(p)).collect(),
         allow_sha1: c.allow_sha1,
         allow_idp_initiated: c.allow_idp_initiated,
@@ -201,9 +222,22 @@ struct Fields {
     sso_binding: Option<String>,
     /// `Some(None)`: cleared.
     slo_url: Option<Option<String>>,
+    /// `Some(None)`: cleared.
+    slo_post_url: Option<Option<String>>,
     certificates: Option<Vec<String>>,
     allow_sha1: Option<bool>,
     allow_idp_initiated: Option<bool>,
+    /// `Some(None)`: forgotten.
+    metadata_url: Option<Option<String>>,
+}
+
+/// Metadata still to be fetched before the fields are complete.
+#[derive(Debug)]
+enum Fetch {
+    /// From this `metadata_url`.
+    Url(String),
+    /// From the connection's stored `metadata_url` (`refresh_metadata`).
+    Refresh,
 }
 
 fn bool_field(body: &Value, name: &str, errors: &mut Vec<FieldError>) -> Option<bool> {
@@ -265,44 +299,89 @@ fn certificates_field(body: &Value, errors: &mut Vec<FieldError>, required: bool
     Some(out)
 }
 
-/// The fields of a metadata document, or its refusal as a 422 on `metadata_xml`.
-fn metadata_fields(xml: &str) -> AdminResult<Fields> {
+/// The fields of a metadata document, or its refusal as a 422 on `field` (`metadata_xml` or `metadata_url`).
+fn metadata_fields(xml: &str, field: &str) -> AdminResult<Fields> {
     let m = parse_idp_metadata(xml)
-        .map_err(|e: SamlError| AdminError::field(&["body", "metadata_xml"], format!("{e}"), "value_error"))?;
+        .map_err(|e: SamlError| AdminError::field(&["body", field], format!("{e}"), "value_error"))?;
     let certificates = m.certificates.iter().map(pem_of).collect::<AdminResult<Vec<_>>>()?;
     Ok(Fields {
         entity_id: Some(m.entity_id),
         sso_url: Some(m.sso_url),
         sso_binding: Some(m.sso_binding.to_owned()),
         slo_url: Some(m.slo_url),
+        slo_post_url: Some(m.slo_post_url),
         certificates: Some(certificates),
         allow_sha1: None,
         allow_idp_initiated: None,
+        metadata_url: None,
     })
 }
 
-fn read_fields(body: &Value, create: bool) -> AdminResult<Fields> {
-    const FIELDS: &[&str] =
-        &["metadata_xml", "entity_id", "sso_url", "slo_url", "certificates", "allow_sha1", "allow_idp_initiated"];
+/// The fields of the metadata at `url`, fetched within `config`'s limits: a refused or failed fetch is a 400
+/// naming the limit or the address class, a document [`parse_idp_metadata`] refuses a 422 on `metadata_url`.
+async fn fetched_fields(url: &str, config: &super::fetch::MetadataFetchConfig) -> AdminResult<Fields> {
+    let body = fetch_metadata(url, config)
+        .await
+        .map_err(|e| AdminError::Fetch { code: e.code(), detail: format!("metadata_url: {e}") })?;
+    let text = String::from_utf8(body)
+        .map_err(|_| AdminError::field(&["body", "metadata_url"], format!("{}", SamlError::NotUtf8), "value_error"))?;
+    let mut fields = metadata_fields(&text, "metadata_url")?;
+    fields.metadata_url = Some(Some(url.to_owned()));
+    Ok(fields)
+}
+
+/// An optional URL field: `Some(None)` when `null` (cleared), `None` when absent.
+fn optional_url(body: &Value, name: &str, o: &mut Obj<'_>, errors: &mut Vec<FieldError>) -> Option<Option<String>> {
+    match body.get(name) {
+        Some(Value::Null) => Some(None),
+        _ => url_field(o.string(name, false, 2048), name, errors).map(Some),
+    }
+}
+
+/// The fields of a create (`create`) or update body, and the metadata still to fetch, if any.
+fn read_fields(body: &Value, create: bool) -> AdminResult<(Fields, Option<Fetch>)> {
+    const FIELDS: &[&str] = &[
+        "metadata_xml",
+        "metadata_url",
+        "refresh_metadata",
+        "entity_id",
+        "sso_url",
+        "slo_url",
+        "slo_post_url",
+        "certificates",
+        "allow_sha1",
+        "allow_idp_initiated",
+    ];
+    const MANUAL: [&str; 5] = ["entity_id", "sso_url", "slo_url", "slo_post_url", "certificates"];
     let mut o = Obj::new(body, FIELDS)?;
     // Bytes, not characters, bound the metadata; Obj counts characters, so it gets a loose bound here.
     let metadata = o.string("metadata_xml", false, MAX_METADATA_BYTES * 4);
-    let manual = ["entity_id", "sso_url", "slo_url", "certificates"].iter().any(|k| body.get(*k).is_some());
+    let given = |k: &str| body.get(k).is_some_and(|v| !v.is_null());
     let mut errors = Vec::new();
-    if metadata.is_some() && manual {
+    let metadata_url = url_field(o.string("metadata_url", false, 2048), "metadata_url", &mut errors);
+    let refresh = bool_field(body, "refresh_metadata", &mut errors).unwrap_or(false);
+    if refresh && create {
         errors.push(FieldError::new(
-            &["body", "metadata_xml"],
-            "give metadata_xml or entity_id, sso_url, slo_url and certificates, not both",
+            &["body", "refresh_metadata"],
+            "only an existing connection can be refreshed; give metadata_url",
             "value_error",
         ));
     }
-    let needs_manual = create && metadata.is_none() && body.get("metadata_xml").is_none();
+    let manual = MANUAL.iter().any(|k| body.get(*k).is_some());
+    let sources = [given("metadata_xml"), given("metadata_url"), refresh, manual].iter().filter(|g| **g).count();
+    if sources > 1 {
+        errors.push(FieldError::new(
+            &["body", "metadata_xml"],
+            "give one of metadata_xml, metadata_url, refresh_metadata, or the fields entity_id, sso_url, slo_url, \
+             slo_post_url and certificates",
+            "value_error",
+        ));
+    }
+    let needs_manual = create && !given("metadata_xml") && !given("metadata_url");
     let entity_id = o.string("entity_id", needs_manual, 1024);
     let sso_url = url_field(o.string("sso_url", needs_manual, 2048), "sso_url", &mut errors);
-    let slo_url = match body.get("slo_url") {
-        Some(Value::Null) => Some(None),
-        _ => url_field(o.string("slo_url", false, 2048), "slo_url", &mut errors).map(Some),
-    };
+    let slo_url = optional_url(body, "slo_url", &mut o, &mut errors);
+    let slo_post_url = optional_url(body, "slo_post_url", &mut o, &mut errors);
     let certificates = certificates_field(body, &mut errors, needs_manual);
     let allow_sha1 = bool_field(body, "allow_sha1", &mut errors);
     let allow_idp_initiated = bool_field(body, "allow_idp_initiated", &mut errors);
@@ -315,8 +394,9 @@ fn read_fields(body: &Value, create: bool) -> AdminResult<Fields> {
         Ok(()) if !errors.is_empty() => return Err(AdminError::Invalid(errors)),
         Ok(()) => {}
     }
-    let mut fields = match metadata {
-        Some(xml) => {
+    let mut fetch = None;
+    let mut fields = match (metadata, metadata_url) {
+        (Some(xml), _) => {
             if xml.len() > MAX_METADATA_BYTES {
                 return Err(AdminError::field(
                     &["body", "metadata_xml"],
@@ -324,23 +404,58 @@ fn read_fields(body: &Value, create: bool) -> AdminResult<Fields> {
                     "string_too_long",
                 ));
             }
-            metadata_fields(&xml)?
+            let mut f = metadata_fields(&xml, "metadata_xml")?;
+            f.metadata_url = Some(None);
+            f
         }
-        None => Fields {
+        (None, Some(url)) => {
+            fetch = Some(Fetch::Url(url));
+            Fields::default()
+        }
+        (None, None) => Fields {
             entity_id,
             sso_url,
             sso_binding: None,
             slo_url,
+            slo_post_url,
             certificates,
             allow_sha1: None,
             allow_idp_initiated: None,
+            // Fields typed by hand replace the fetched ones: the connection no longer mirrors the URL's document.
+            metadata_url: if manual || body.get("metadata_url").is_some() { Some(None) } else { None },
         },
     };
+    if refresh {
+        fetch = Some(Fetch::Refresh);
+    }
     if fields.sso_url.is_some() && fields.sso_binding.is_none() {
         fields.sso_binding = Some("redirect".into());
     }
     fields.allow_sha1 = allow_sha1;
     fields.allow_idp_initiated = allow_idp_initiated;
+    Ok((fields, fetch))
+}
+
+/// `fields` completed with the fetched metadata, if any is due; `stored` is the connection's `metadata_url`.
+async fn with_fetched(
+    mut fields: Fields,
+    fetch: Option<Fetch>,
+    stored: Option<String>,
+    config: &super::fetch::MetadataFetchConfig,
+) -> AdminResult<Fields> {
+    let url = match fetch {
+        None => return Ok(fields),
+        Some(Fetch::Url(url)) => url,
+        Some(Fetch::Refresh) => stored.ok_or_else(|| {
+            AdminError::field(
+                &["body", "refresh_metadata"],
+                "the connection has no metadata_url to refresh from",
+                "value_error",
+            )
+        })?,
+    };
+    let fetched = fetched_fields(&url, config).await?;
+    fields = Fields { allow_sha1: fields.allow_sha1, allow_idp_initiated: fields.allow_idp_initiated, ..fetched };
     Ok(fields)
 }
 
@@ -396,10 +511,12 @@ impl SamlService {
         }
     }
 
-    /// Creates a connection from IdP metadata or from its fields.
+    /// Creates a connection from IdP metadata (pasted or fetched from `metadata_url`) or from its fields.
     pub async fn create_connection(&self, p: &Principal, body: &Value, origin: &str) -> AdminResult<ConnectionView> {
         self.require_saml_admin(p)?;
-        let f = read_fields(body, true)?;
+        let (f, fetch) = read_fields(body, true)?;
+        // Fetched before the write, outside its lock; a refused fetch writes nothing.
+        let f = with_fetched(f, fetch, None, &self.config.metadata_fetch).await?;
         let (Some(entity_id), Some(sso_url), Some(certificates)) = (f.entity_id, f.sso_url, f.certificates) else {
             return Err(AdminError::Internal("validated fields are missing".into()));
         };
@@ -410,9 +527,11 @@ impl SamlService {
             sso_url,
             sso_binding: f.sso_binding.unwrap_or_else(|| "redirect".into()),
             slo_url: f.slo_url.flatten(),
+            slo_post_url: f.slo_post_url.flatten(),
             certificates,
             allow_sha1: f.allow_sha1.unwrap_or(false),
             allow_idp_initiated: f.allow_idp_initiated.unwrap_or(false),
+            metadata_url: f.metadata_url.flatten(),
             created: self.now(),
         };
         self.scim
@@ -441,7 +560,8 @@ impl SamlService {
         connection_in(&t, p, id).map(|c| connection_view(c, origin))
     }
 
-    /// Changes a connection: any of its fields, or all the IdP's from new metadata (a certificate rollover).
+    /// Changes a connection: any of its fields, or all the IdP's from new metadata, pasted or fetched (a certificate
+    /// rollover).
     pub async fn update_connection(
         &self,
         p: &Principal,
@@ -450,7 +570,13 @@ impl SamlService {
         origin: &str,
     ) -> AdminResult<ConnectionView> {
         self.require_saml_admin(p)?;
-        let f = read_fields(body, false)?;
+        let (f, fetch) = read_fields(body, false)?;
+        let stored = {
+            let t = self.scim.tenancy().read();
+            connection_in(&t, p, id)?.metadata_url.clone()
+        };
+        // Fetched before the write, outside its lock; a refused fetch writes nothing.
+        let f = with_fetched(f, fetch, stored, &self.config.metadata_fetch).await?;
         self.scim
             .admin_write(None, |t| {
                 let c = connection_in(t, p, id)?;
@@ -462,6 +588,8 @@ impl SamlService {
                     sso_url: f.sso_url.clone().unwrap_or_else(|| c.sso_url.clone()),
                     sso_binding: f.sso_binding.clone().unwrap_or_else(|| c.sso_binding.clone()),
                     slo_url: f.slo_url.clone().unwrap_or_else(|| c.slo_url.clone()),
+                    slo_post_url: f.slo_post_url.clone().unwrap_or_else(|| c.slo_post_url.clone()),
+                    metadata_url: f.metadata_url.clone().unwrap_or_else(|| c.metadata_url.clone()),
                     certificates: f.certificates.clone().unwrap_or_else(|| c.certificates.clone()),
                     allow_sha1: f.allow_sha1.unwrap_or(c.allow_sha1),
                     allow_idp_initiated: f.allow_idp_initiated.unwrap_or(c.allow_idp_initiated),

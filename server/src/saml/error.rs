@@ -50,8 +50,9 @@ pub enum SamlError {
     #[error("the Response must hold exactly one Assertion, as a direct child")]
     AssertionCount,
     /// No `ds:Signature` on the Response nor on the Assertion (SAML Profiles §4.1.3.5: the assertion must be
-    /// signed, itself or through the Response).
-    #[error("the Response is not signed")]
+    /// signed, itself or through the Response), or none in a LogoutRequest posted with the HTTP-POST binding (SAML
+    /// Profiles §4.4.4.1).
+    #[error("the message is not signed")]
     Unsigned,
     /// A `ds:Signature` is somewhere other than directly in the Response or the Assertion, or does not have the
     /// shape SAML Core §5.4 requires (one SignedInfo, one Reference, no Object).
@@ -84,8 +85,8 @@ pub enum SamlError {
     #[error("the IdP answered with status {0:?}")]
     Status(String),
     /// The Response's Destination is missing although the Response is signed (SAML Bindings §3.5.5.2), or is not
-    /// this ACS URL.
-    #[error("Response Destination {found:?} is not the ACS URL")]
+    /// this ACS URL; or an IdP's LogoutRequest's is not this single logout service (§3.4.5.2, §3.5.5.2).
+    #[error("Destination {found:?} is not where the message was received")]
     Destination {
         /// The Destination found, if any.
         found: Option<String>,
@@ -112,11 +113,13 @@ pub enum SamlError {
         /// The Recipient found, if any.
         found: Option<String>,
     },
-    /// The assertion is expired: SubjectConfirmationData or Conditions NotOnOrAfter is past, beyond the skew.
-    #[error("the assertion expired at {0}")]
+    /// The assertion is expired: SubjectConfirmationData or Conditions NotOnOrAfter is past, beyond the skew; or
+    /// an IdP's LogoutRequest is past its NotOnOrAfter (SAML Core §3.7.1) or too old.
+    #[error("the message expired at {0}")]
     Expired(String),
-    /// The assertion is not yet valid: Conditions NotBefore is ahead, beyond the skew.
-    #[error("the assertion is not valid before {0}")]
+    /// The assertion is not yet valid: Conditions NotBefore is ahead, beyond the skew; or an IdP's LogoutRequest
+    /// was issued in the future.
+    #[error("the message is not valid before {0}")]
     NotYetValid(String),
     /// A timestamp is not an xsd:dateTime, or a required one is missing.
     #[error("bad or missing timestamp: {0}")]
@@ -139,8 +142,9 @@ pub enum SamlError {
     /// No InResponseTo, and the connection does not accept IdP-initiated (unsolicited) Responses.
     #[error("unsolicited Responses are not accepted for this connection")]
     Unsolicited,
-    /// This assertion ID from this IdP was already used (SAML Profiles §4.1.4.5).
-    #[error("assertion {0:?} was already used")]
+    /// This assertion ID from this IdP was already used (SAML Profiles §4.1.4.5), or this LogoutRequest ID (SAML
+    /// Core §1.3.4).
+    #[error("message ID {0:?} was already used")]
     Replay(String),
     /// The replay cache is full of unexpired entries; refusing is safer than forgetting one.
     #[error("too many recent assertions; try again later")]
@@ -173,7 +177,8 @@ pub enum SamlError {
     #[error("unusable IdP metadata: {0}")]
     Metadata(String),
     /// An IdP LogoutRequest whose HTTP-Redirect signature (SAML Bindings §3.4.4.1) is missing or does not verify
-    /// with the connection's certificates (SAML Profiles §4.4.3.1: it MUST be authenticated).
+    /// with the connection's certificates (SAML Profiles §4.4.4.1: it MUST be authenticated). A LogoutRequest
+    /// posted with HTTP-POST is refused by the ACS's signature guards instead (`unsigned`, `signature_invalid`, …).
     #[error("the LogoutRequest is not signed by the IdP: {0}")]
     LogoutSignature(String),
     /// Service providers exist for too many origins (Host headers) already, each still holding requests or

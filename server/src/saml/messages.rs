@@ -1,6 +1,7 @@
 //! The protocol messages this service provider sends (AuthnRequest, LogoutRequest, LogoutResponse) and the logout
 //! messages it receives, with the HTTP-Redirect binding's encoding (SAML Bindings §3.4.4.1: DEFLATE, base64, URL
-//! encoding) and its query-string signature check.
+//! encoding) and its query-string signature check. (The HTTP-POST binding's enveloped signature of a
+//! LogoutRequest is checked by `ServiceProvider::verify_posted_logout_request`, with the ACS's machinery.)
 //!
 //! Outgoing messages are not signed: the SP metadata says `AuthnRequestsSigned="false"`, and SAML Profiles §4.1.3.3
 //! leaves signing the AuthnRequest optional. Incoming LogoutRequests must be signed (SAML Profiles §4.4.3.1).
@@ -205,18 +206,30 @@ pub fn verify_redirect_signature(
     Err(SamlError::LogoutSignature("it does not verify with the connection's certificates".into()))
 }
 
+/// An IdP's LogoutRequest (SAML Core §3.7.1), as read; trusted only once its signature verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutRequestFields {
+    /// Its ID, for the answer's InResponseTo and the replay cache.
+    pub id: String,
+    /// Its Issuer.
+    pub issuer: String,
+    /// The Issuer's Format, if stated.
+    pub issuer_format: Option<String>,
+    /// The principal.
+    pub name_id: String,
+    /// Its Destination, if stated.
+    pub destination: Option<String>,
+    /// Its IssueInstant (SAML Core §3.2.1: required).
+    pub issue_instant: Option<String>,
+    /// Its NotOnOrAfter, if stated (SAML Core §3.7.1: when the request expires).
+    pub not_on_or_after: Option<String>,
+}
+
 /// A logout message from the IdP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutMessage {
     /// The IdP asks to end a principal's sessions (SAML Core §3.7.1).
-    Request {
-        /// Its ID, for the answer's InResponseTo.
-        id: String,
-        /// Its Issuer.
-        issuer: String,
-        /// The principal.
-        name_id: String,
-    },
+    Request(LogoutRequestFields),
     /// The IdP answers this SP's LogoutRequest (SAML Core §3.7.2).
     Response {
         /// Its Issuer, if stated.
@@ -232,13 +245,18 @@ fn issuer(e: &Element) -> Option<String> {
 
 /// Reads a LogoutRequest or LogoutResponse.
 pub fn parse_logout(text: &str) -> Result<LogoutMessage, SamlError> {
-    let doc = xml::parse(text).map_err(xml_error)?;
+    logout_of(&xml::parse(text).map_err(xml_error)?)
+}
+
+/// Reads a LogoutRequest or LogoutResponse from its parsed root element.
+pub(crate) fn logout_of(doc: &Element) -> Result<LogoutMessage, SamlError> {
     if doc.attr("Version") != Some("2.0") {
         return Err(SamlError::NotAResponse("the message's Version is not 2.0".into()));
     }
     if doc.is(PROTOCOL_NS, "LogoutRequest") {
         let id = doc.attr("ID").ok_or_else(|| SamlError::NotAResponse("the LogoutRequest has no ID".into()))?;
-        let issuer = issuer(&doc).ok_or_else(|| SamlError::Issuer { found: None, expected: "the IdP".into() })?;
+        let issuer_element = doc.single_child(ASSERTION_NS, "Issuer").ok().flatten();
+        let issuer = issuer(doc).ok_or_else(|| SamlError::Issuer { found: None, expected: "the IdP".into() })?;
         let name_id = doc
             .single_child(ASSERTION_NS, "NameID")
             .ok()
@@ -246,7 +264,16 @@ pub fn parse_logout(text: &str) -> Result<LogoutMessage, SamlError> {
             .and_then(Element::text)
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| SamlError::NameId("the LogoutRequest has no plain NameID".into()))?;
-        Ok(LogoutMessage::Request { id: id.to_owned(), issuer, name_id: name_id.trim().to_owned() })
+        let attr = |name: &str| doc.attr(name).map(str::to_owned);
+        Ok(LogoutMessage::Request(LogoutRequestFields {
+            id: id.to_owned(),
+            issuer,
+            issuer_format: issuer_element.and_then(|i| i.attr("Format")).map(str::to_owned),
+            name_id: name_id.trim().to_owned(),
+            destination: attr("Destination"),
+            issue_instant: attr("IssueInstant"),
+            not_on_or_after: attr("NotOnOrAfter"),
+        }))
     } else if doc.is(PROTOCOL_NS, "LogoutResponse") {
         let status = doc
             .single_child(PROTOCOL_NS, "Status")
@@ -254,7 +281,7 @@ pub fn parse_logout(text: &str) -> Result<LogoutMessage, SamlError> {
             .flatten()
             .and_then(|s| s.single_child(PROTOCOL_NS, "StatusCode").ok().flatten())
             .and_then(|c| c.attr("Value"));
-        Ok(LogoutMessage::Response { issuer: issuer(&doc), success: status == Some(STATUS_SUCCESS) })
+        Ok(LogoutMessage::Response { issuer: issuer(doc), success: status == Some(STATUS_SUCCESS) })
     } else {
         Err(SamlError::NotAResponse(format!("`{}` is not a logout message", doc.name)))
     }

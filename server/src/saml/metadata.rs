@@ -32,6 +32,8 @@ pub struct IdpMetadata {
     pub sso_binding: &'static str,
     /// The HTTP-Redirect SingleLogoutService location, if any.
     pub slo_url: Option<String>,
+    /// The HTTP-POST SingleLogoutService location, if any.
+    pub slo_post_url: Option<String>,
     /// The signing certificates (`KeyDescriptor` with `use="signing"` or no `use`), in document order.
     pub certificates: Vec<SigningCertificate>,
 }
@@ -85,8 +87,11 @@ pub fn parse_idp_metadata(text: &str) -> Result<IdpMetadata, SamlError> {
             (None, None) => return Err(bad("no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding")),
         };
     check_url(&sso_url).map_err(|e| bad(format!("SingleSignOnService Location: {e}")))?;
+    // SAML Metadata §2.4.2: one SingleLogoutService per binding; this SP answers with the binding the IdP's
+    // message came with when the IdP has an endpoint for it (SAML Profiles §4.4.4.2), so both are kept.
     let slo_url = service("SingleLogoutService", BINDING_REDIRECT);
-    if let Some(url) = &slo_url {
+    let slo_post_url = service("SingleLogoutService", BINDING_POST);
+    for url in slo_url.iter().chain(&slo_post_url) {
         check_url(url).map_err(|e| bad(format!("SingleLogoutService Location: {e}")))?;
     }
     let mut certificates = Vec::new();
@@ -111,7 +116,7 @@ pub fn parse_idp_metadata(text: &str) -> Result<IdpMetadata, SamlError> {
     if certificates.len() > MAX_CERTIFICATES {
         return Err(bad(format!("more than {MAX_CERTIFICATES} signing certificates")));
     }
-    Ok(IdpMetadata { entity_id: entity_id.to_owned(), sso_url, sso_binding, slo_url, certificates })
+    Ok(IdpMetadata { entity_id: entity_id.to_owned(), sso_url, sso_binding, slo_url, slo_post_url, certificates })
 }
 
 /// An endpoint URL: absolute `https` or `http`, with a host, no fragment, no user info, at most 2048 bytes.

@@ -35,10 +35,16 @@
 //!
 //! Time comes from the injected [`Clock`]; a boundary is accepted at exactly `NotBefore - skew` and refused at
 //! exactly `NotOnOrAfter + skew` (SAML Core §2.5.1.2: NotOnOrAfter is exclusive).
+//!
+//! The same guards, up to the signature, check an IdP's LogoutRequest posted with the HTTP-POST binding
+//! ([`ServiceProvider::verify_posted_logout_request`]: one enveloped signature, directly in the request); then
+//! [`ServiceProvider::accept_logout_request`] checks Issuer, Destination, IssueInstant and NotOnOrAfter, and
+//! records its ID in the replay cache, for either binding.
 
 pub mod connections;
 mod dsig;
 pub mod error;
+pub mod fetch;
 pub mod messages;
 pub mod metadata;
 pub mod service;
@@ -295,17 +301,7 @@ impl ServiceProvider {
         }
         let response_id = doc.attr("ID").ok_or_else(|| SamlError::NotAResponse("the Response has no ID".into()))?;
         let everything = doc.descendants();
-        let mut ids = std::collections::HashSet::new();
-        for element in &everything {
-            // Any attribute named ID, whatever its prefix (libxml2's lookup ignores namespaces), and xml:id, which
-            // libxml2 registers as an ID on its own: one namespace of IDs, as xmlsec resolves references in it.
-            let is_id = |a: &&xml::Attr| a.name == "ID" || (a.name == "id" && a.ns.as_deref() == Some(XML_NS));
-            for attr in element.attrs.iter().filter(is_id) {
-                if !ids.insert(attr.value.as_str()) {
-                    return Err(SamlError::DuplicateId(attr.value.clone()));
-                }
-            }
-        }
+        unique_ids(&everything)?;
         if everything.iter().any(|e| e.is(ASSERTION_NS, "EncryptedAssertion")) {
             return Err(SamlError::EncryptedAssertion);
         }
@@ -511,6 +507,129 @@ impl ServiceProvider {
             signed: signed_part,
         })
     }
+
+    /// Verifies an IdP's LogoutRequest posted with the HTTP-POST binding and returns what its signed bytes say.
+    /// SAML Profiles §4.4.4.1: the requester MUST authenticate itself and ensure integrity, and the HTTP-POST
+    /// form holds nothing but the message and RelayState (SAML Bindings §3.5.4), so the message carries an enveloped
+    /// `ds:Signature` (SAML Core §5.4) that must verify with the connection's certificates. The ACS's machinery:
+    /// size cap, DOCTYPE refused before parsing, the strict parser, unique IDs, the signature's shape and
+    /// algorithms (SHA-1 only where allowed), xmlsec against configured keys only (never `ds:KeyInfo`), and the
+    /// fields read only from the canonical bytes the signature digested. [`ServiceProvider::accept_logout_request`]
+    /// then checks what they say.
+    pub fn verify_posted_logout_request(
+        &self,
+        text: &str,
+        connection: &IdpConnection,
+    ) -> Result<messages::LogoutRequestFields, SamlError> {
+        if connection.certificates.is_empty() {
+            return Err(SamlError::NoCertificate);
+        }
+        if text.len() > self.settings.max_message_bytes {
+            return Err(SamlError::TooLarge { limit: self.settings.max_message_bytes });
+        }
+        if has_doctype(text.as_bytes()) {
+            return Err(SamlError::Doctype);
+        }
+        let doc = xml::parse(text).map_err(xml_error)?;
+        if !doc.is(PROTOCOL_NS, "LogoutRequest") {
+            return Err(SamlError::NotAResponse(format!("root element is `{}`, not samlp:LogoutRequest", doc.name)));
+        }
+        let id = doc.attr("ID").ok_or_else(|| SamlError::NotAResponse("the LogoutRequest has no ID".into()))?;
+        let everything = doc.descendants();
+        unique_ids(&everything)?;
+        let signatures = everything.iter().filter(|e| e.is(dsig::DSIG_NS, "Signature")).count();
+        if signatures == 0 {
+            return Err(SamlError::Unsigned);
+        }
+        // SAML Core §5.4.1: an enveloped signature, a child of the element it signs; nothing else is signed here.
+        let mut on_root = doc.children_named(dsig::DSIG_NS, "Signature");
+        match (on_root.next(), on_root.next()) {
+            (Some(signature), None) if signatures == 1 => dsig::check_shape(signature, &doc, connection.allow_sha1)?,
+            _ => {
+                return Err(SamlError::SignatureStructure(
+                    "a LogoutRequest carries exactly one signature, directly in it".into(),
+                ));
+            }
+        }
+        let certificates: Vec<Vec<u8>> = connection.certificates.iter().map(|c| c.der.clone()).collect();
+        let signed_xml = dsig::verify(text, &certificates, connection.allow_sha1)?;
+        // From here on, only the bytes xmlsec digested.
+        let signed = xml::parse(&signed_xml).map_err(|_| SamlError::SignedElementMismatch)?;
+        if !signed.is(PROTOCOL_NS, "LogoutRequest") || signed.attr("ID") != Some(id) {
+            return Err(SamlError::SignedElementMismatch);
+        }
+        match messages::logout_of(&signed)? {
+            messages::LogoutMessage::Request(fields) => Ok(fields),
+            messages::LogoutMessage::Response { .. } => Err(SamlError::SignedElementMismatch),
+        }
+    }
+
+    /// Accepts an IdP's LogoutRequest whose origin a signature established (either binding's), to `destination`
+    /// (this SP's single logout service): Issuer, Destination, its validity window, then its ID into the replay
+    /// cache, last, so a refused request consumes nothing.
+    pub fn accept_logout_request(
+        &self,
+        request: &messages::LogoutRequestFields,
+        connection: &IdpConnection,
+        destination: &str,
+    ) -> Result<(), SamlError> {
+        let now = self.clock.now();
+        let skew = self.settings.clock_skew;
+        // SAML Profiles §4.4.4.1: the Issuer MUST be the requester's entity ID, its Format omitted or `entity`.
+        if request.issuer != connection.entity_id
+            || request.issuer_format.as_deref().is_some_and(|f| f != NAMEID_ENTITY)
+        {
+            return Err(SamlError::Issuer {
+                found: Some(request.issuer.clone()),
+                expected: connection.entity_id.clone(),
+            });
+        }
+        // SAML Bindings §3.4.5.2 and §3.5.5.2: a signed message MUST carry Destination, and the recipient MUST
+        // check that it is where the message arrived.
+        match &request.destination {
+            Some(d) if d == destination => {}
+            found => return Err(SamlError::Destination { found: found.clone() }),
+        }
+        // SAML Core §3.2.1: IssueInstant is required. A request is taken for at most `request_lifetime` after it
+        // (and not before it, beyond the skew): without NotOnOrAfter it would never expire, and its ID could
+        // never leave the replay cache.
+        let issued = request
+            .issue_instant
+            .as_deref()
+            .and_then(parse_utc)
+            .ok_or_else(|| SamlError::Timestamp("the LogoutRequest has no UTC xsd:dateTime IssueInstant".into()))?;
+        if issued > now + skew {
+            return Err(SamlError::NotYetValid(rfc3339(issued)));
+        }
+        let mut valid_until = issued + self.settings.request_lifetime;
+        // SAML Core §3.7.1: NotOnOrAfter is "the time at which the request expires" (exclusive, widened by the skew).
+        if let Some(value) = &request.not_on_or_after {
+            let until = parse_utc(value)
+                .ok_or_else(|| SamlError::Timestamp("LogoutRequest@NotOnOrAfter is not a UTC xsd:dateTime".into()))?;
+            valid_until = valid_until.min(until);
+        }
+        if now >= valid_until + skew {
+            return Err(SamlError::Expired(rfc3339(valid_until)));
+        }
+        // SAML Core §1.3.4: IDs are unique, so a request seen again is a replay; kept as long as it could be taken.
+        self.replay.check_and_insert(&request.issuer, &request.id, valid_until + skew, now)
+    }
+}
+
+/// Refuses a document in which two elements carry the same ID (SAML Core §1.3.4).
+fn unique_ids(everything: &[&Element]) -> Result<(), SamlError> {
+    let mut ids = std::collections::HashSet::new();
+    for element in everything {
+        // Any attribute named ID, whatever its prefix (libxml2's lookup ignores namespaces), and xml:id, which
+        // libxml2 registers as an ID on its own: one namespace of IDs, as xmlsec resolves references in it.
+        let is_id = |a: &&xml::Attr| a.name == "ID" || (a.name == "id" && a.ns.as_deref() == Some(XML_NS));
+        for attr in element.attrs.iter().filter(is_id) {
+            if !ids.insert(attr.value.as_str()) {
+                return Err(SamlError::DuplicateId(attr.value.clone()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where a posted Response says it comes from and what it answers, read **unverified**, only to pick the workspace

@@ -47,6 +47,8 @@ pub struct SamlConfig {
     /// Absolute URLs a RelayState may point to besides this server's own paths: an entry allows itself and
     /// everything below it (`https://app.example/` allows `https://app.example/home`).
     pub relay_state_allowlist: Vec<String>,
+    /// How IdP metadata is fetched from a connection's `metadata_url` (https, public addresses only, by default).
+    pub metadata_fetch: super::fetch::MetadataFetchConfig,
 }
 
 /// How the browser takes an AuthnRequest to the IdP.
@@ -62,6 +64,22 @@ pub enum LoginStart {
         saml_request: String,
         /// The RelayState.
         relay_state: String,
+    },
+}
+
+/// Where the single logout service sends the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutAnswer {
+    /// A redirect: to the signed-out page, or to the IdP with a LogoutResponse (HTTP-Redirect, SAML Bindings §3.4).
+    Redirect(String),
+    /// HTTP-POST (SAML Bindings §3.5.4): a form posting `SAMLResponse` (base64) and the IdP's `RelayState` to `url`.
+    Post {
+        /// The IdP's HTTP-POST single logout URL.
+        url: String,
+        /// The base64 LogoutResponse.
+        saml_response: String,
+        /// The RelayState the IdP sent, if any.
+        relay_state: Option<String>,
     },
 }
 
@@ -91,7 +109,7 @@ pub struct SamlService {
     pub(super) scim: Arc<ScimService>,
     admin: Arc<AdminService>,
     pub(super) clock: Arc<dyn Clock>,
-    config: SamlConfig,
+    pub(super) config: SamlConfig,
     /// (origin, workspace id) → its service provider.
     providers: Mutex<HashMap<(String, String), Arc<ServiceProvider>>>,
     /// SHA-256 of a session cookie → the IdP session it came from.
@@ -404,16 +422,19 @@ impl SamlService {
     }
 
     /// The single logout service (SAML Profiles §4.4.4): a LogoutResponse to this SP's request sends the browser to
-    /// the signed-out page; a LogoutRequest from an IdP, once its HTTP-Redirect signature verifies with a
-    /// connection's certificates, ends the sessions of that workspace's member with the NameID and answers with a
-    /// LogoutResponse. `query` is the raw query string (HTTP-Redirect); `form` the decoded form (HTTP-POST).
+    /// the signed-out page; a LogoutRequest from an IdP, once its signature verifies with a connection's
+    /// certificates (the query-string signature of HTTP-Redirect, SAML Bindings §3.4.4.1; the enveloped one of
+    /// HTTP-POST, §3.5.4, through [`ServiceProvider::verify_posted_logout_request`]) and
+    /// [`ServiceProvider::accept_logout_request`] takes it, ends the sessions of that workspace's member with the
+    /// NameID and answers with a LogoutResponse. `query` is the raw query string (HTTP-Redirect); `form` the decoded
+    /// form (HTTP-POST).
     pub async fn logout_callback(
         &self,
         origin: &str,
         query: Option<&str>,
         form: Option<&[(String, String)]>,
-    ) -> Result<String, SamlError> {
-        let signed_out = format!("{origin}{SIGNED_OUT_PATH}");
+    ) -> Result<LogoutAnswer, SamlError> {
+        let signed_out = LogoutAnswer::Redirect(format!("{origin}{SIGNED_OUT_PATH}"));
         let raw = match (query, form) {
             (_, Some(f)) => f.to_vec(),
             (Some(q), None) => messages::raw_query(q)?,
@@ -426,49 +447,60 @@ impl SamlService {
                 .map(|(_, v)| if redirect { messages::decode_component(v) } else { v.clone() })
         };
         if let Some(response) = value("SAMLResponse") {
+            // The session ended before this SP's LogoutRequest left; the answer only moves the browser on.
             return match messages::parse_logout(&messages::decode_message(&response, redirect)?)? {
                 LogoutMessage::Response { .. } => Ok(signed_out),
-                LogoutMessage::Request { .. } => Err(SamlError::Binding("SAMLResponse holds a LogoutRequest".into())),
+                LogoutMessage::Request(_) => Err(SamlError::Binding("SAMLResponse holds a LogoutRequest".into())),
             };
         }
         let request =
             value("SAMLRequest").ok_or_else(|| SamlError::Binding("no SAMLRequest or SAMLResponse".into()))?;
-        let LogoutMessage::Request { id, issuer, name_id } =
-            messages::parse_logout(&messages::decode_message(&request, redirect)?)?
-        else {
+        let text = messages::decode_message(&request, redirect)?;
+        // Unverified: only to find the connections that may have sent it.
+        let LogoutMessage::Request(unverified) = messages::parse_logout(&text)? else {
             return Err(SamlError::Binding("SAMLRequest holds a LogoutResponse".into()));
         };
-        if !redirect {
-            return Err(SamlError::LogoutSignature(
-                "only the HTTP-Redirect binding's signature is supported for IdP LogoutRequests".into(),
-            ));
-        }
-        let candidates: Vec<SamlConnectionRecord> =
-            self.scim.tenancy().read().saml_connections.values().filter(|c| c.entity_id == issuer).cloned().collect();
+        let candidates: Vec<SamlConnectionRecord> = self
+            .scim
+            .tenancy()
+            .read()
+            .saml_connections
+            .values()
+            .filter(|c| c.entity_id == unverified.issuer)
+            .cloned()
+            .collect();
         if candidates.is_empty() {
-            return Err(SamlError::UnknownIssuer(issuer));
+            return Err(SamlError::UnknownIssuer(unverified.issuer));
         }
         let mut last = SamlError::LogoutSignature("no connection's certificate verifies it".into());
         let mut verified = None;
         for record in candidates {
             let connection = idp_connection(&record)?;
-            match messages::verify_redirect_signature(&raw, "SAMLRequest", &connection.certificates, record.allow_sha1)
-            {
-                Ok(()) => {
-                    verified = Some(record);
+            let checked = if redirect {
+                // The query signature covers the encoded message, so the decoded one is authentic as it is.
+                messages::verify_redirect_signature(&raw, "SAMLRequest", &connection.certificates, record.allow_sha1)
+                    .map(|()| unverified.clone())
+            } else {
+                self.provider(origin, &record.workspace_id)?.verify_posted_logout_request(&text, &connection)
+            };
+            match checked {
+                Ok(fields) => {
+                    verified = Some((record, connection, fields));
                     break;
                 }
                 Err(e) => last = e,
             }
         }
-        let record = verified.ok_or(last)?;
+        let (record, connection, fields) = verified.ok_or(last)?;
+        let (_, _, slo) = sp_urls(origin, &record.workspace_id);
+        self.provider(origin, &record.workspace_id)?.accept_logout_request(&fields, &connection, &slo)?;
         let members: Vec<String> = self
             .scim
             .tenancy()
             .read()
             .members
             .values()
-            .filter(|m| m.workspace_id == record.workspace_id && m.email.eq_ignore_ascii_case(&name_id))
+            .filter(|m| m.workspace_id == record.workspace_id && m.email.eq_ignore_ascii_case(&fields.name_id))
             .map(|m| m.id.clone())
             .collect();
         let ended = {
@@ -482,11 +514,32 @@ impl SamlService {
                 sessions.remove(&hash);
             }
         }
-        let Some(slo) = record.slo_url.clone() else { return Ok(signed_out) };
         let (entity_id, _, _) = sp_urls(origin, &record.workspace_id);
-        let xml = messages::logout_response(&messages::new_id(), self.clock.now(), &slo, &entity_id, &id);
-        // The RelayState is the IdP's own, going back to the IdP's configured URL.
+        // The RelayState is the IdP's own, going back to the IdP's configured URL (SAML Bindings §3.4.3, §3.5.3:
+        // a RelayState received MUST be returned).
         let relay = value("RelayState");
-        messages::redirect_url(&slo, "SAMLResponse", &xml, relay.as_deref())
+        // The answer takes the binding the request came with when the IdP has a SingleLogoutService for it (SAML
+        // Metadata §2.4.2: one per binding), else the other one.
+        let (post, redirect_to) = (record.slo_post_url.clone(), record.slo_url.clone());
+        let answer_by_post = match (&post, &redirect_to) {
+            (Some(_), None) => true,
+            (Some(_), Some(_)) => !redirect,
+            _ => false,
+        };
+        match (answer_by_post, post, redirect_to) {
+            (true, Some(url), _) => {
+                let xml =
+                    messages::logout_response(&messages::new_id(), self.clock.now(), &url, &entity_id, &fields.id);
+                use base64::Engine;
+                let saml_response = base64::engine::general_purpose::STANDARD.encode(xml);
+                Ok(LogoutAnswer::Post { url, saml_response, relay_state: relay })
+            }
+            (_, _, Some(url)) => {
+                let xml =
+                    messages::logout_response(&messages::new_id(), self.clock.now(), &url, &entity_id, &fields.id);
+                messages::redirect_url(&url, "SAMLResponse", &xml, relay.as_deref()).map(LogoutAnswer::Redirect)
+            }
+            _ => Ok(signed_out),
+        }
     }
 }

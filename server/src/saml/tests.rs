@@ -830,3 +830,88 @@ fn issue_instants_are_required_and_not_ahead_of_the_clock_beyond_the_skew() {
     let no_assertion_instant = fixture.envelope(&assertion, "");
     assert!(matches!(refused(env.verify(&no_assertion_instant)), SamlError::Timestamp(m) if m.contains("Assertion")));
 }
+
+// --- an IdP's LogoutRequest posted with the HTTP-POST binding ---
+
+const SLO: &str = "https://sp.example.test/saml/logout/callback";
+
+/// A LogoutRequest of the IdP, with `extra` attributes and a signature template placed by `place`.
+fn logout_request(fixture: &Fixture, id: &str, extra: &str, signature: &str) -> String {
+    format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="{SLO}"{extra}><saml:Issuer>{issuer}</saml:Issuer>{signature}<saml:NameID>alice@example.com</saml:NameID></samlp:LogoutRequest>"#,
+        now = xsd(t0()),
+        issuer = fixture.issuer,
+    )
+}
+
+fn signed_logout_request(fixture: &Fixture, id: &str, extra: &str) -> String {
+    fixture.sign_xml(&logout_request(fixture, id, extra, &fixture.template(id)))
+}
+
+impl Env {
+    fn logout(&self, xml: &str) -> Result<messages::LogoutRequestFields, SamlError> {
+        let fields = self.sp.verify_posted_logout_request(xml, &self.conn)?;
+        self.sp.accept_logout_request(&fields, &self.conn, SLO)?;
+        Ok(fields)
+    }
+}
+
+#[test]
+fn a_signed_logout_request_is_read_from_its_signed_bytes_and_taken_once() {
+    let env = Env::new();
+    let fixture = env.fixture();
+    let xml = signed_logout_request(&fixture, "_lr1", "");
+    let fields = env.logout(&xml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((fields.id.as_str(), fields.name_id.as_str()), ("_lr1", "alice@example.com"));
+    // SAML Core §1.3.4: the same ID again is a replay.
+    assert_eq!(env.logout(&xml).map(|_| ()), Err(SamlError::Replay("_lr1".into())));
+}
+
+#[test]
+fn a_logout_request_without_a_proper_signature_is_refused() {
+    let env = Env::new();
+    let fixture = env.fixture();
+    assert_eq!(env.logout(&logout_request(&fixture, "_lr2", "", "")).map(|_| ()), Err(SamlError::Unsigned));
+    let foreign = Fixture { key: &keys().attacker, ..fixture.clone() };
+    assert_eq!(env.logout(&signed_logout_request(&foreign, "_lr3", "")).map(|_| ()), Err(SamlError::SignatureInvalid));
+    // A signature over another element, or two signatures: not the shape SAML Core §5.4 allows.
+    let elsewhere = logout_request(&fixture, "_lr4", "", "").replace(
+        "<saml:NameID>alice@example.com</saml:NameID>",
+        &format!(
+            "<saml:NameID>alice@example.com</saml:NameID><samlp:Extensions>{}</samlp:Extensions>",
+            fixture.template("_lr4")
+        ),
+    );
+    assert!(matches!(env.logout(&elsewhere), Err(SamlError::SignatureStructure(_))));
+    let wrong_reference = signed_logout_request(&fixture, "_lr5", "").replace(r##"URI="#_lr5""##, r##"URI="#_other""##);
+    assert!(matches!(env.logout(&wrong_reference), Err(SamlError::SignatureReference { .. })));
+    let sha1 = Fixture { sha1: true, ..fixture.clone() };
+    assert!(matches!(env.logout(&signed_logout_request(&sha1, "_lr6", "")), Err(SamlError::Sha1Refused(_))));
+    let doctype = format!("<!DOCTYPE x []>{}", signed_logout_request(&fixture, "_lr7", ""));
+    assert_eq!(env.logout(&doctype).map(|_| ()), Err(SamlError::Doctype));
+}
+
+#[test]
+fn a_logout_request_is_checked_for_issuer_destination_and_time() {
+    let env = Env::new();
+    let fixture = env.fixture();
+    let other = Fixture { issuer: "https://other-idp.example.test".into(), ..fixture.clone() };
+    assert!(matches!(env.logout(&signed_logout_request(&other, "_lr8", "")), Err(SamlError::Issuer { .. })));
+    let xml = signed_logout_request(&fixture, "_lr9", "");
+    let fields = env.sp.verify_posted_logout_request(&xml, &env.conn).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        env.sp.accept_logout_request(&fields, &env.conn, "https://sp.example.test/elsewhere"),
+        Err(SamlError::Destination { .. })
+    ));
+    // SAML Core §3.7.1: NotOnOrAfter is exclusive, widened by the skew.
+    let until = format!(r#" NotOnOrAfter="{}""#, xsd(t0() + Duration::minutes(1)));
+    let expiring = signed_logout_request(&fixture, "_lr10", &until);
+    let at = |t: DateTime<Utc>| Env::at(t);
+    assert!(matches!(at(t0() + Duration::seconds(180)).logout(&expiring), Err(SamlError::Expired(_))));
+    assert!(at(t0() + Duration::seconds(179)).logout(&expiring).is_ok());
+    // Without NotOnOrAfter, a request is taken for the request lifetime after its IssueInstant, and not before it.
+    let fresh = signed_logout_request(&fixture, "_lr11", "");
+    assert!(matches!(at(t0() + Duration::minutes(12)).logout(&fresh), Err(SamlError::Expired(_))));
+    assert!(matches!(at(t0() - Duration::minutes(3)).logout(&fresh), Err(SamlError::NotYetValid(_))));
+    assert!(at(t0() + Duration::minutes(11)).logout(&fresh).is_ok(), "within the lifetime and the skew");
+}

@@ -193,12 +193,19 @@ pub struct SamlConnectionRecord {
     pub sso_binding: String,
     /// The IdP's SingleLogoutService location (HTTP-Redirect), if it has one.
     pub slo_url: Option<String>,
+    /// The IdP's SingleLogoutService location for the HTTP-POST binding (SAML Bindings §3.5), if it has one.
+    #[serde(default)]
+    pub slo_post_url: Option<String>,
     /// The IdP's signing certificates, PEM; several during a key rollover.
     pub certificates: Vec<String>,
     /// Whether RSA-SHA1 / SHA-1 signatures are accepted (legacy IdPs).
     pub allow_sha1: bool,
     /// Whether unsolicited (IdP-initiated) Responses are accepted (SAML Profiles §4.1.5).
     pub allow_idp_initiated: bool,
+    /// The URL the IdP's metadata was fetched from, if it came from one (`PATCH` with `refresh_metadata` reads it
+    /// again).
+    #[serde(default)]
+    pub metadata_url: Option<String>,
     pub created: String,
 }
 

@@ -166,6 +166,7 @@ async fn an_allowlisted_relay_state_and_unsolicited_sign_in_when_enabled() {
     let config = idconform_server::ServerConfig {
         saml: idconform_server::saml::service::SamlConfig {
             relay_state_allowlist: vec!["https://app.example.test/".into()],
+            ..Default::default()
         },
         ..Default::default()
     };

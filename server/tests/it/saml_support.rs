@@ -33,6 +33,11 @@ impl IdpKey {
         self.key.cert_base64()
     }
 
+    /// Signs XML holding a signature template (an enveloped signature, SAML Core §5.4) with xmlsec.
+    pub fn sign_xml(&self, xml: &str) -> String {
+        self.key.sign_xml(xml)
+    }
+
     /// Signs the HTTP-Redirect binding's octets (SAML Bindings §3.4.4.1) with RSA-SHA256.
     pub fn sign_query(&self, octets: &str) -> String {
         self.key.sign_query(octets)
