@@ -26,7 +26,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use idconform_harness::saml::{
-    AttributeStyle, AuthnRequest, IdpKey, LogoutRequest, NamespaceStyle, ResponseSpec, SamlIdpError,
+    AttributeStyle, AuthnRequest, IdpKey, LogoutRequest, NamespaceStyle, ResponseSpec, SamlIdpError, SigningMode,
     logout_response_xml, metadata_xml, post_fields, signed_redirect_query,
 };
 use idconform_server::markup::escape;
@@ -95,6 +95,10 @@ struct ServeArgs {
     /// Whose attribute statement and namespace spelling the Responses follow.
     #[arg(long, value_enum, default_value_t = Style::Okta)]
     style: Style,
+    /// Which elements carry the signature (SAML Profiles §4.1.4.5, as amended by the errata: the assertion or the
+    /// Response).
+    #[arg(long, value_enum, default_value_t = Signing::Assertion)]
+    signing: Signing,
     /// A user offered on the login page (repeatable); any other email can be typed in.
     #[arg(long = "user", value_name = "EMAIL")]
     users: Vec<String>,
@@ -119,6 +123,27 @@ enum Style {
     Entra,
     /// No attribute statement, `saml:`/`samlp:` prefixes.
     Generic,
+}
+
+/// Which elements of a Response are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Signing {
+    /// The Assertion only (what Okta and Entra do by default).
+    Assertion,
+    /// The Response only; its signature covers the Assertion.
+    Response,
+    /// The Assertion, and the Response around it.
+    Both,
+}
+
+impl Signing {
+    fn mode(self) -> SigningMode {
+        match self {
+            Signing::Assertion => SigningMode::AssertionSigned,
+            Signing::Response => SigningMode::ResponseSigned,
+            Signing::Both => SigningMode::Both,
+        }
+    }
 }
 
 impl Style {
@@ -199,6 +224,7 @@ struct Idp {
     identity: Identity,
     metadata: String,
     style: Style,
+    signing: Signing,
     users: Vec<String>,
     sp_acs: Option<String>,
     sp_entity_id: Option<String>,
@@ -217,6 +243,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         metadata: identity.metadata(),
         identity,
         style: args.style,
+        signing: args.signing,
         users: args.users,
         sp_acs: args.sp_acs,
         sp_entity_id: args.sp_entity_id,
@@ -350,7 +377,8 @@ async fn login(State(idp): State<Arc<Idp>>, body: Bytes) -> Handled {
         .last_name(last)
         .object_id(object_id(&email))
         .attribute_style(idp.style.attributes())
-        .namespace_style(idp.style.namespaces());
+        .namespace_style(idp.style.namespaces())
+        .signing(idp.signing.mode());
     let xml = {
         let _one = idp.sign_lock.lock();
         spec.sign(&idp.identity.key).map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -586,6 +614,13 @@ mod tests {
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn signing_picks_the_signed_elements() {
+        assert_eq!(Signing::Assertion.mode(), SigningMode::AssertionSigned);
+        assert_eq!(Signing::Response.mode(), SigningMode::ResponseSigned);
+        assert_eq!(Signing::Both.mode(), SigningMode::Both);
     }
 
     #[test]
