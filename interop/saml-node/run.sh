@@ -3,7 +3,7 @@
 #   1. the mock IdP (`idconform idp saml serve`) → node-saml, SP- and IdP-initiated, Okta and Entra styles, each
 #      signature placement;
 #   2. a samlify IdP → the reference SP (`idconform serve`);
-#   3. `idconform check saml` against a node-saml SP (`node sp.mjs`);
+#   3. `idconform check saml` against a node-saml SP (`node sp.mjs`), SP-initiated and IdP-initiated;
 #   4. the same suite against passport-saml 3.2.1 (vulnerable/), and CVE-2022-39299 against both SPs.
 # Needs Node.js 18+ and npm. The binary is $IDCONFORM when set, else `cargo run --release --quiet --`. Extra
 # arguments go to the `idconform check saml` of part 3 (e.g. --report junit --out node-saml.xml). Exit code 1
@@ -16,7 +16,7 @@ if [[ -n "${IDCONFORM:-}" ]]; then
 else
   idc=(cargo run --release --quiet --manifest-path "$root/Cargo.toml" --)
 fi
-IDP=127.0.0.1:18610 SP=127.0.0.1:18620 REF=127.0.0.1:18630 VULN=127.0.0.1:18640
+IDP=127.0.0.1:18610 SP=127.0.0.1:18620 SP2=127.0.0.1:18621 REF=127.0.0.1:18630 VULN=127.0.0.1:18640
 
 cd "$here"
 npm ci --silent --no-audit --no-fund
@@ -78,6 +78,10 @@ echo "== 3. idconform check saml → node-saml SP"
 start "$run/sp.log" "listening" env SP_PORT="${SP##*:}" IDP_SSO_URL="http://$IDP/sso" \
   IDP_CERT_FILE="$run/idp-cert.pem" SP_USERS=qa@example.com node sp.mjs
 "${idc[@]}" check saml --target "$here/target.toml" "$@" || failed=1
+# The same SP accepting IdP-initiated sign-on, every Response unsolicited.
+start "$run/sp-idp-initiated.log" "listening" env SP_PORT="${SP2##*:}" IDP_SSO_URL="http://$IDP/sso" \
+  IDP_CERT_FILE="$run/idp-cert.pem" SP_USERS=qa@example.com SP_UNSOLICITED=1 node sp.mjs
+"${idc[@]}" check saml --target "$here/target-idp-initiated.toml" || failed=1
 
 echo "== 4. passport-saml 3.2.1 (CVE-2022-39299) and node-saml 5 against a two-root document"
 start "$run/vulnerable-sp.log" "listening" env SP_PORT="${VULN##*:}" IDP_SSO_URL="http://$IDP/sso" \
