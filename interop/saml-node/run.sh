@@ -86,8 +86,12 @@ start "$run/sp-idp-initiated.log" "listening" env SP_PORT="${SP2##*:}" IDP_SSO_U
 echo "== 4. passport-saml 3.2.1 (CVE-2022-39299) and node-saml 5 against a two-root document"
 start "$run/vulnerable-sp.log" "listening" env SP_PORT="${VULN##*:}" IDP_SSO_URL="http://$IDP/sso" \
   IDP_CERT_FILE="$run/idp-cert.pem" SP_USERS=qa@example.com node vulnerable/sp.mjs
-# The suite's verdict on the vulnerable SP is shown, not judged: no check of it catches this CVE (README.md).
+# The whole suite's verdict on the vulnerable SP is shown; saml.xml.second-root must catch the CVE (exit 1).
 "${idc[@]}" check saml --target "$here/vulnerable/target.toml" || echo "(failures beyond the declared ones)"
+if "${idc[@]}" check saml --target "$here/vulnerable/target.toml" --only saml.xml.second-root > "$run/second-root.txt" 2>&1; then
+  echo "saml.xml.second-root did not catch CVE-2022-39299 in passport-saml 3.2.1" >&2
+  failed=1
+fi
 start "$run/idp-okta-assertion.log" "listening on" "${idc[@]}" idp saml serve --listen "$IDP" \
   --key "$run/idp-key.pem" --cert "$run/idp-cert.pem" --style okta --signing assertion
 node vulnerable/cve-2022-39299.mjs "http://$VULN" accepted || failed=1

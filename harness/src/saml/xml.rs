@@ -306,7 +306,6 @@ impl Element {
     }
 
     /// The element as XML text.
-    #[cfg(test)]
     pub(crate) fn to_xml(&self) -> String {
         let mut out = String::new();
         self.write(&mut out);

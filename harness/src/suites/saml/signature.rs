@@ -147,6 +147,14 @@ pub fn checks() -> Vec<Check<SCtx>> {
             run: cdata_in_name_id,
         },
         check! {
+            id: "saml.xml.second-root",
+            title: "A signed Assertion followed by a second, forged root element is refused (CVE-2022-39299)",
+            spec: ("XML 1.0", "2.1", "There is exactly one element, called the root, or document element, no part of which appears in the content of any other element."),
+            level: Must,
+            tags: ["xml", "signature", "negative"],
+            run: second_root,
+        },
+        check! {
             id: "saml.xml.foreign-namespace-assertion",
             title: "An Assertion-named element of another namespace before the signed Assertion is not read",
             spec: ("Namespaces in XML 1.0", "2.1", "An expanded name is a pair consisting of a namespace name and a local name."),
@@ -305,6 +313,14 @@ async fn comment_in_name_id(ctx: &SCtx) -> Step {
 
 async fn cdata_in_name_id(ctx: &SCtx) -> Step {
     split_name_id(ctx, "a CDATA section", attacks::cdata_in_name_id).await
+}
+
+async fn second_root(ctx: &SCtx) -> Step {
+    let spec =
+        ctx.fresh().await?.name_id(ATTACKER_NAME_ID).email(ATTACKER_NAME_ID).signing(SigningMode::AssertionSigned);
+    let xml = attacks::second_root(&ctx.sign(&spec)?, &ctx.t().name_id).map_err(idp_error)?;
+    let r = ctx.post(&xml).await?;
+    ctx.refused(&r, &format!("the attacker's signed Assertion, then a second root claiming {}", ctx.t().name_id)).await
 }
 
 async fn foreign_namespace_assertion(ctx: &SCtx) -> Step {
