@@ -25,6 +25,11 @@ Feature: Forged signatures and documents
       | with a comment in the NameID                     |
       | with a CDATA section in the NameID               |
 
+  @saml-profiles-4.1.4.3 @must @xml
+  Scenario: A second root element after the signed Assertion is refused
+    When the IdP posts a Response with a second root element
+    Then the sign-in is refused
+
   @saml-profiles-4.1.4.3 @must
   Scenario: A decoy Assertion of another namespace before the signed one is not read
     When the IdP posts a Response with a decoy Assertion of another namespace

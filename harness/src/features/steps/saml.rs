@@ -118,6 +118,13 @@ pub fn steps() -> Vec<StepDef> {
             decoy
         ),
         crate::step!(
+            r"^the IdP posts a Response with a second root element$",
+            "Posts the attacker's signed Assertion as a root element of its own, then the Response with every \
+             signature removed claiming the target's user (XML 1.0 §2.1 allows one root; CVE-2022-39299).",
+            "When the IdP posts a Response with a second root element",
+            second_root
+        ),
+        crate::step!(
             r"^another workspace's IdP posts a Response for the target's user$",
             "Posts a Response for this sign-in (this SP's Audience, the target's user) signed by the IdP of another \
              workspace of the same SP, under the Issuer that workspace's connection names (`[saml.other_workspace]` \
@@ -432,6 +439,13 @@ async fn decoy(w: &mut ScimWorld, _: Context) -> StepResult {
     let victim = ctx.t().name_id.clone();
     let xml = attacks::foreign_namespace_assertion(&signed, &victim).map_err(idp)?;
     post(w, spec, xml, format!("a decoy Assertion in namespace {} claiming {victim}", attacks::DECOY_NS)).await
+}
+
+async fn second_root(w: &mut ScimWorld, _: Context) -> StepResult {
+    let (spec, signed, ctx) = attackers(w, SigningMode::AssertionSigned)?;
+    let victim = ctx.t().name_id.clone();
+    let xml = attacks::second_root(&signed, &victim).map_err(idp)?;
+    post(w, spec, xml, format!("the attacker's signed Assertion, then a second root claiming {victim}")).await
 }
 
 async fn other_workspace(w: &mut ScimWorld, _: Context) -> StepResult {
