@@ -29,9 +29,9 @@ Feature: Signing in with SAML
   # An SP without a login_url only ever sees unsolicited Responses and must accept them; an SP that starts its own
   # sign-ins should refuse them, since nothing ties an unsolicited Response to the browser posting it.
   @saml-profiles-4.1.5 @should @idp-initiated
-  Scenario: An IdP-initiated sign-in is accepted or refused as the target's login_url says
+  Scenario: An IdP-initiated sign-in is accepted or refused as the target says
     When the IdP posts an unsolicited Response for the target's user
-    Then the sign-in succeeds only if the target has no login_url
+    Then the sign-in succeeds only if the target accepts IdP-initiated sign-ins
 
   # An SP that provisions unknown users on their first sign-in declares a deviation for this scenario.
   @saml-profiles-4.1.4.3 @should

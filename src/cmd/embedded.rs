@@ -178,6 +178,8 @@ async fn saml_setup(
         success_location: None,
         // The dashboard session API answers 200 only to a signed-in browser.
         session_url: Some(format!("{origin}/api/v1/session")),
+        // The connection leaves IdP-initiated sign-in off, as connections do unless enabled.
+        idp_initiated: false,
         relay_state: "/".into(),
         skew: std::time::Duration::from_secs(SAML_SKEW_SECONDS),
         clock: Some(Arc::new(move || clock.now())),

@@ -97,6 +97,7 @@ fn saml_target(origin: &str) -> SamlTarget {
         success_cookie: Some("session".into()),
         success_location: None,
         session_url: None,
+        idp_initiated: true,
         relay_state: "/".into(),
         skew: Duration::from_secs(180),
         clock: None,

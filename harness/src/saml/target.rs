@@ -46,6 +46,9 @@ pub struct SamlTarget {
     /// A page only a signed-in browser gets with a 2xx (redirects are not followed): after the ACS answers, the
     /// harness GETs it with the cookies the SP set, the most direct evidence of a session.
     pub session_url: Option<String>,
+    /// Whether the SP accepts unsolicited (IdP-initiated) Responses, SAML Profiles §4.1.5: `idp_initiated` in the
+    /// target file, by default when it has no `login_url`.
+    pub idp_initiated: bool,
     /// The RelayState posted with valid Responses.
     pub relay_state: String,
     /// The clock skew the SP allows.
@@ -111,6 +114,7 @@ struct Section {
     success_cookie: Option<String>,
     success_location: Option<String>,
     session_url: Option<String>,
+    idp_initiated: Option<bool>,
     relay_state: Option<String>,
     skew_seconds: Option<u64>,
     other_workspace: Option<OtherSection>,
@@ -174,7 +178,7 @@ impl SamlTarget {
             name: file.name.unwrap_or_else(|| acs_url.clone()),
             acs_url,
             sp_entity_id: s.sp_entity_id,
-            login_url: s.login_url.map(|u| check_url(&u)).transpose()?,
+            login_url: s.login_url.as_deref().map(check_url).transpose()?,
             key,
             idp_entity_id: s.idp_entity_id,
             name_id: s.name_id,
@@ -182,6 +186,7 @@ impl SamlTarget {
             success_cookie: s.success_cookie,
             success_location: s.success_location.map(|u| check_url(&u)).transpose()?,
             session_url: s.session_url.map(|u| check_url(&u)).transpose()?,
+            idp_initiated: s.idp_initiated.unwrap_or(s.login_url.is_none()),
             relay_state,
             skew: Duration::from_secs(s.skew_seconds.unwrap_or(DEFAULT_SKEW_SECONDS)),
             clock: None,

@@ -62,6 +62,7 @@ fn target(origin: &str, login: bool) -> SamlTarget {
         success_cookie: Some("session".into()),
         success_location: None,
         session_url: None,
+        idp_initiated: !login,
         relay_state: "/".into(),
         skew: Duration::from_secs(180),
         clock: None,

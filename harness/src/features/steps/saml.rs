@@ -225,10 +225,10 @@ pub fn steps() -> Vec<StepDef> {
             refused
         ),
         crate::step!(
-            r"^the sign-in succeeds only if the target has no login_url$",
-            "For an unsolicited Response: a sign-in when the target has no `login_url` (its sign-ins are \
-             IdP-initiated), a refusal when it has one (it starts its own).",
-            "Then the sign-in succeeds only if the target has no login_url",
+            r"^the sign-in succeeds only if the target accepts IdP-initiated sign-ins$",
+            "For an unsolicited Response: a sign-in when the target accepts IdP-initiated sign-ins \
+             (`idp_initiated` in `[saml]`, by default when it has no `login_url`), else a refusal.",
+            "Then the sign-in succeeds only if the target accepts IdP-initiated sign-ins",
             unsolicited_judged
         ),
         crate::step!(
@@ -615,12 +615,10 @@ async fn refused(w: &mut ScimWorld, _: Context) -> StepResult {
 
 async fn unsolicited_judged(w: &mut ScimWorld, _: Context) -> StepResult {
     let (ctx, r, what) = answer(w)?;
-    if ctx.t().login_url.is_none() {
-        ctx.signed_in(r, &format!("{what}, at an SP whose sign-ins are IdP-initiated (no login_url),"))
-            .await
-            .map_err(outcome)
+    if ctx.t().idp_initiated {
+        ctx.signed_in(r, &format!("{what}, at an SP that accepts IdP-initiated sign-ins,")).await.map_err(outcome)
     } else {
-        ctx.refused(r, &format!("{what}, at an SP that starts its own sign-ins (login_url),")).await.map_err(outcome)
+        ctx.refused(r, &format!("{what}, at an SP that does not accept IdP-initiated sign-ins,")).await.map_err(outcome)
     }
 }
 

@@ -129,6 +129,14 @@ pub fn checks() -> Vec<Check<SCtx>> {
             run: reused_in_response_to,
         },
         check! {
+            id: "saml.request.unsolicited-refused",
+            title: "An SP that does not take IdP-initiated sign-ins refuses an unsolicited Response",
+            spec: ("SAML Profiles", "4.1.4.3", IN_RESPONSE_TO),
+            level: Should,
+            tags: ["request", "negative"],
+            run: unsolicited_refused,
+        },
+        check! {
             id: "saml.replay.same-response",
             title: "The same valid Response posted twice signs in once",
             spec: ("SAML Profiles", "4.1.4.5", "The service provider MUST ensure that bearer assertions are not replayed, by maintaining the set of used ID values for the length of time for which the assertion would be considered valid based on the NotOnOrAfter attribute in the <SubjectConfirmationData>."),
@@ -264,6 +272,16 @@ async fn reused_in_response_to(ctx: &SCtx) -> Step {
     ctx.new_browser();
     let again = attacks::reused_in_response_to(&spec);
     refuse(ctx, &again, "a fresh Response to the request the SP just accepted an answer to").await
+}
+
+/// A valid Response answering no request, at an SP whose target says it takes none (`idp_initiated = false`, the
+/// default with a `login_url`): accepting it anyway lets anyone holding a Response log a browser in unasked
+/// (login CSRF).
+async fn unsolicited_refused(ctx: &SCtx) -> Step {
+    if ctx.t().idp_initiated {
+        return Err(skip("the target accepts IdP-initiated sign-ins (idp_initiated in [saml])"));
+    }
+    refuse(ctx, &ctx.spec(None), "an unsolicited Response (no InResponseTo)").await
 }
 
 async fn replay(ctx: &SCtx) -> Step {
