@@ -249,16 +249,15 @@ fn clear_cookie(s: &AppState, headers: &HeaderMap, r: &mut Response) {
 }
 
 /// SP-initiated single logout (SAML Profiles §4.4.3.1): the session ends, then the browser goes to the IdP's
-/// single logout service with a LogoutRequest, or to the signed-out page. A GET, like the logout links of IdP
+/// single logout service with a LogoutRequest (redirected, or by an auto-submitting form when the IdP's only
+/// service is HTTP-POST), or to the signed-out page. A GET, like the logout links of IdP
 /// portals: another site can end a session this way, never start or use one.
 ///
 /// `GET /saml/logout/{workspace_id}`
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap, Path(ws): Path<String>) -> SResult {
     let session = cookie(&headers, SESSION_COOKIE).map(str::to_owned);
-    let url = s.saml.logout(&s.origin(&headers), &ws, session.as_deref()).await?;
-    let mut r = redirect(StatusCode::FOUND, &url)?;
-    clear_cookie(&s, &headers, &mut r);
-    Ok(r)
+    let answer = s.saml.logout(&s.origin(&headers), &ws, session.as_deref()).await?;
+    logout_answer(&s, &headers, answer, StatusCode::FOUND)
 }
 
 /// The one script of the HTTP-POST answer page: it submits the form (SAML Bindings §3.5.4 lets any technique
@@ -301,8 +300,8 @@ fn post_form(url: &str, fields: &[(&str, &str)]) -> Result<Response, SamlError> 
 fn logout_answer(s: &AppState, headers: &HeaderMap, answer: LogoutAnswer, status: StatusCode) -> SResult {
     let mut r = match answer {
         LogoutAnswer::Redirect(url) => redirect(status, &url)?,
-        LogoutAnswer::Post { url, saml_response, relay_state } => {
-            let mut fields = vec![("SAMLResponse", saml_response.as_str())];
+        LogoutAnswer::Post { url, field, message, relay_state } => {
+            let mut fields = vec![(field, message.as_str())];
             if let Some(rs) = &relay_state {
                 fields.push(("RelayState", rs.as_str()));
             }

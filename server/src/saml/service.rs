@@ -72,12 +72,15 @@ pub enum LoginStart {
 pub enum LogoutAnswer {
     /// A redirect: to the signed-out page, or to the IdP with a LogoutResponse (HTTP-Redirect, SAML Bindings §3.4).
     Redirect(String),
-    /// HTTP-POST (SAML Bindings §3.5.4): a form posting `SAMLResponse` (base64) and the IdP's `RelayState` to `url`.
+    /// HTTP-POST (SAML Bindings §3.5.4): a form posting the message (base64) as `field` and the IdP's `RelayState`
+    /// to `url`.
     Post {
         /// The IdP's HTTP-POST single logout URL.
         url: String,
-        /// The base64 LogoutResponse.
-        saml_response: String,
+        /// `SAMLRequest` (this SP's LogoutRequest) or `SAMLResponse` (its answer to the IdP's).
+        field: &'static str,
+        /// The base64 message.
+        message: String,
         /// The RelayState the IdP sent, if any.
         relay_state: Option<String>,
     },
@@ -384,10 +387,15 @@ impl SamlService {
     }
 
     /// SP-initiated single logout (SAML Profiles §4.4.3.1): ends the session now, then, if it came from an IdP of
-    /// this workspace that has a single logout service, returns the URL of a LogoutRequest to it; else the
-    /// signed-out page.
-    pub async fn logout(&self, origin: &str, workspace_id: &str, session: Option<&str>) -> Result<String, SamlError> {
-        let signed_out = format!("{origin}{SIGNED_OUT_PATH}");
+    /// this workspace that has a single logout service, returns a LogoutRequest to it (a redirect, or a form for an
+    /// IdP whose only service is HTTP-POST); else the signed-out page.
+    pub async fn logout(
+        &self,
+        origin: &str,
+        workspace_id: &str,
+        session: Option<&str>,
+    ) -> Result<LogoutAnswer, SamlError> {
+        let signed_out = LogoutAnswer::Redirect(format!("{origin}{SIGNED_OUT_PATH}"));
         let Some(session) = session else { return Ok(signed_out) };
         let member = {
             let t = self.scim.tenancy().read();
@@ -396,19 +404,25 @@ impl SamlService {
         self.admin.logout(session).await.map_err(internal)?;
         let sso = self.sso_sessions.lock().remove(&hash_token(session));
         let Some(member) = member.filter(|m| m.workspace_id == workspace_id) else { return Ok(signed_out) };
+        let has_slo = |c: &SamlConnectionRecord| c.slo_url.is_some() || c.slo_post_url.is_some();
         let record = {
             let t = self.scim.tenancy().read();
             let all = t.saml_connections_of(workspace_id);
             let from = sso.as_ref().and_then(|s| all.iter().find(|c| c.id == s.connection_id));
-            from.or_else(|| all.iter().find(|c| c.slo_url.is_some())).map(|c| (*c).clone())
+            from.filter(|c| has_slo(c)).or_else(|| all.iter().find(|c| has_slo(c))).map(|c| (*c).clone())
         };
-        let Some((record, slo)) = record.and_then(|r| r.slo_url.clone().map(|slo| (r, slo))) else {
-            return Ok(signed_out);
-        };
+        let Some(record) = record else { return Ok(signed_out) };
         let (entity_id, _, _) = sp_urls(origin, workspace_id);
         let (name_id, session_index) = match sso.filter(|s| s.connection_id == record.id) {
             Some(s) => (s.name_id, s.session_index),
             None => (member.email, None),
+        };
+        // SAML Metadata §2.4.2: one SingleLogoutService per binding. HTTP-Redirect when the IdP has it (no script
+        // needed), else HTTP-POST (SAML Bindings §3.5.4).
+        let (slo, by_post) = match (&record.slo_url, &record.slo_post_url) {
+            (Some(url), _) => (url.clone(), false),
+            (None, Some(url)) => (url.clone(), true),
+            (None, None) => return Ok(signed_out),
         };
         let xml = messages::logout_request(
             &messages::new_id(),
@@ -418,7 +432,12 @@ impl SamlService {
             &name_id,
             session_index.as_deref(),
         );
-        messages::redirect_url(&slo, "SAMLRequest", &xml, None)
+        if by_post {
+            use base64::Engine;
+            let message = base64::engine::general_purpose::STANDARD.encode(xml);
+            return Ok(LogoutAnswer::Post { url: slo, field: "SAMLRequest", message, relay_state: None });
+        }
+        messages::redirect_url(&slo, "SAMLRequest", &xml, None).map(LogoutAnswer::Redirect)
     }
 
     /// The single logout service (SAML Profiles §4.4.4): a LogoutResponse to this SP's request sends the browser to
@@ -531,8 +550,8 @@ impl SamlService {
                 let xml =
                     messages::logout_response(&messages::new_id(), self.clock.now(), &url, &entity_id, &fields.id);
                 use base64::Engine;
-                let saml_response = base64::engine::general_purpose::STANDARD.encode(xml);
-                Ok(LogoutAnswer::Post { url, saml_response, relay_state: relay })
+                let message = base64::engine::general_purpose::STANDARD.encode(xml);
+                Ok(LogoutAnswer::Post { url, field: "SAMLResponse", message, relay_state: relay })
             }
             (_, _, Some(url)) => {
                 let xml =

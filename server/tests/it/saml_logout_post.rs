@@ -2,7 +2,7 @@
 //! LogoutRequest carries an enveloped signature, signed here with xmlsec by the test keys, that must verify with
 //! the connection's certificates; the answer goes back by HTTP-POST (an auto-submitting form) when the IdP has a
 //! POST single logout service, else by redirect. One test per refusal: unsigned, a foreign key, tampered content,
-//! a wrong Destination, a replayed ID.
+//! a wrong Destination, a replayed ID. And SP-initiated logout towards an IdP whose only service is HTTP-POST.
 
 use base64::Engine;
 use reqwest::{Method, StatusCode};
@@ -222,4 +222,30 @@ async fn a_signed_posted_logout_response_lands_on_the_signed_out_page() {
     let r = post(&e, "SAMLResponse", &signed, Some("ignored")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     assert_eq!(r.header("location"), Some(format!("{}/saml/signed-out", e.s.origin).as_str()));
+}
+
+#[tokio::test]
+async fn sp_initiated_logout_posts_to_an_idp_whose_only_single_logout_service_is_http_post() {
+    let e = env().await;
+    let body =
+        json!({"entity_id": IDP, "sso_url": IDP_SSO, "slo_post_url": SLO_POST, "certificates": [keys().idp.cert_pem]});
+    let r = call(&e.s.origin, Method::POST, "/saml/connections", &e.admin(), Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let cookie = sign_in(&e).await;
+    let r = read(
+        browser()
+            .get(format!("{}/saml/logout/{}", e.s.origin, e.ws.id))
+            .header("cookie", format!("idconform_session={cookie}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains(&format!(r#"action="{SLO_POST}""#)), "{}", r.text);
+    let message = hidden(&r.text, "SAMLRequest").expect("a SAMLRequest field");
+    let xml =
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(message).expect("base64")).expect("utf-8");
+    assert!(xml.starts_with("<samlp:LogoutRequest"), "{xml}");
+    assert_eq!(xml_attr(&xml, "Destination").as_deref(), Some(SLO_POST));
+    assert!(xml.contains(&e.ws.member.email), "{xml}");
+    assert!(r.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")), "the session cookie is cleared");
+    assert_eq!(e.session(&cookie).await.status, StatusCode::UNAUTHORIZED, "the session is over");
 }
