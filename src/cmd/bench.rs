@@ -306,6 +306,21 @@ impl Stats {
         Stats { requests: latencies.len() as u64, errors, elapsed, p50: q(0.50), p99: q(0.99) }
     }
 
+    /// The figures of the workers' results (each its latencies and error count) over `elapsed`, or the first
+    /// worker's failure.
+    pub fn gather(
+        parts: impl IntoIterator<Item = anyhow::Result<(Vec<u32>, u64)>>,
+        elapsed: Duration,
+    ) -> anyhow::Result<Self> {
+        let (mut all, mut errors) = (Vec::new(), 0);
+        for part in parts {
+            let (l, e) = part?;
+            all.extend(l);
+            errors += e;
+        }
+        Ok(Stats::of(all, errors, elapsed))
+    }
+
     /// Requests per second.
     pub fn rps(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -381,14 +396,8 @@ async fn run_scenario(
             Ok::<_, anyhow::Error>((lat, errors))
         }));
     }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await??;
-        all.extend(l);
-        errors += e;
-    }
-    Ok(Stats::of(all, errors, started.elapsed()))
+    let done = futures::future::join_all(tasks).await;
+    Stats::gather(done.into_iter().map(|t| t.map_err(anyhow::Error::from).and_then(|r| r)), started.elapsed())
 }
 
 /// Runs the benchmark, with the load generator on a runtime of its own (`--client-threads`).

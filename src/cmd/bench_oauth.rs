@@ -111,15 +111,8 @@ async fn scenario(
             Ok::<_, anyhow::Error>((lat, errors))
         }
     });
-    let done: Vec<anyhow::Result<(Vec<u32>, u64)>> = futures::future::join_all(workers).await;
-    let elapsed = started.elapsed();
-    let (mut all, mut errors) = (Vec::new(), 0);
-    for d in done {
-        let (l, e) = d?;
-        all.extend(l);
-        errors += e;
-    }
-    Ok(Stats::of(all, errors, elapsed))
+    let done = futures::future::join_all(workers).await;
+    Stats::gather(done, started.elapsed())
 }
 
 /// Runs the OAuth benchmark against the embedded reference server.

@@ -6,6 +6,7 @@
 //! no DTD). The Responses are signed before the clock starts, so the figures are the SP's, not the mock IdP's.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -19,8 +20,28 @@ pub const SCENARIOS: [&str; 4] = ["metadata", "acs", "forged", "doctype"];
 
 /// What a scenario posts, and the status it expects.
 struct Prepared {
-    forms: Mutex<Vec<String>>,
+    forms: Forms,
     expect: u16,
+}
+
+/// The bodies a scenario posts.
+enum Forms {
+    /// Each posted once (every Response answers a request of its own).
+    Once(Mutex<Vec<String>>),
+    /// One body posted `left` more times (a refusal that consumes nothing).
+    Repeated { form: String, left: AtomicUsize },
+}
+
+impl Forms {
+    /// The next body to post, if any is left.
+    fn next(&self) -> Option<String> {
+        match self {
+            Forms::Once(forms) => forms.lock().pop(),
+            Forms::Repeated { form, left } => {
+                left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).ok().map(|_| form.clone())
+            }
+        }
+    }
 }
 
 /// Signs `n` Responses for fresh sign-ins (one AuthnRequest each): valid ones, or (`forged`) signed by `stranger`.
@@ -28,11 +49,7 @@ async fn prepare(ctx: &SCtx, n: usize, stranger: Option<&IdpKey>) -> anyhow::Res
     let mut forms = Vec::with_capacity(n);
     for _ in 0..n {
         let spec = ctx.fresh().await.map_err(|o| anyhow::anyhow!("starting a sign-in: {o:?}"))?;
-        let xml = match stranger {
-            Some(key) => spec.sign(key),
-            None => spec.sign(&ctx.t().key),
-        }
-        .context("signing a Response")?;
+        let xml = spec.sign(stranger.unwrap_or(&ctx.t().key)).context("signing a Response")?;
         forms.push(post_form(&xml, Some("/")));
         // The context records every exchange; nothing here needs them.
         drop(ctx.log().take());
@@ -61,7 +78,7 @@ async fn scenario(
                 let ok = match &prepared {
                     None => http.get(metadata_url).send().await?.status() == 200,
                     Some(p) => {
-                        let Some(form) = p.forms.lock().pop() else { break };
+                        let Some(form) = p.forms.next() else { break };
                         let r = http
                             .post(acs_url)
                             .header("content-type", "application/x-www-form-urlencoded")
@@ -79,18 +96,12 @@ async fn scenario(
             Ok::<_, anyhow::Error>((lat, errors))
         }
     });
-    let done: Vec<anyhow::Result<(Vec<u32>, u64)>> = futures::future::join_all(workers).await;
-    let elapsed = started.elapsed();
-    let (mut all, mut errors) = (Vec::new(), 0);
-    for d in done {
-        let (l, e) = d?;
-        all.extend(l);
-        errors += e;
-    }
-    if name != "metadata" && all.is_empty() {
+    let done = futures::future::join_all(workers).await;
+    let stats = Stats::gather(done, started.elapsed())?;
+    if name != "metadata" && stats.requests == 0 {
         bail!("{name}: no Responses were prepared");
     }
-    Ok(Stats::of(all, errors, elapsed))
+    Ok(stats)
 }
 
 /// Runs the SAML benchmark against the embedded reference server; `responses` Responses are signed for each of
@@ -107,17 +118,18 @@ pub async fn drive(only: &[String], connections: usize, duration: Duration, resp
     let mut sets = std::collections::HashMap::new();
     for name in &selected {
         let prepared = match *name {
-            "acs" => Prepared { forms: Mutex::new(prepare(&ctx, responses, None).await?), expect: 303 },
+            "acs" => Prepared { forms: Forms::Once(Mutex::new(prepare(&ctx, responses, None).await?)), expect: 303 },
             "forged" => {
                 let forms = prepare(&ctx, responses, Some(ctx.foreign.as_ref())).await?;
-                Prepared { forms: Mutex::new(forms), expect: 403 }
+                Prepared { forms: Forms::Once(Mutex::new(forms)), expect: 403 }
             }
             "doctype" => {
                 let spec = ctx.fresh().await.map_err(|o| anyhow::anyhow!("starting a sign-in: {o:?}"))?;
                 let xml = attacks::doctype(&spec.sign(&target.key)?, &attacks::Dtd::InternalEntity)?;
                 // One message, posted over and over: it is refused before anything is consumed.
                 let form = post_form(&xml, Some("/"));
-                Prepared { forms: Mutex::new(vec![form; responses.max(1) * 20]), expect: 400 }
+                let left = AtomicUsize::new(responses.max(1) * 20);
+                Prepared { forms: Forms::Repeated { form, left }, expect: 400 }
             }
             _ => continue,
         };
