@@ -58,13 +58,15 @@ async fn codes(client: &OAuthClient, n: usize, connections: usize) -> anyhow::Re
     results.into_iter().collect()
 }
 
-/// Runs one scenario for `duration` (or until its prepared codes run out) on `connections` concurrent workers.
+/// Runs one scenario for `duration` (or until its prepared codes run out) on `connections` concurrent workers; the
+/// code scenario leaves `keep` codes in the pool, the starting tokens of the scenarios after it.
 async fn scenario(
     client: &OAuthClient,
     name: &'static str,
     connections: usize,
     duration: Duration,
     pool: Arc<Mutex<Vec<(String, String)>>>,
+    keep: usize,
 ) -> anyhow::Result<Stats> {
     let auth = ClientAuth::of(&client.target.client);
     let redirect = client.target.redirect_uri.clone();
@@ -89,7 +91,11 @@ async fn scenario(
                 let ok = match name {
                     "metadata" => client.get(&metadata, &log).await?.status == 200,
                     "code" => {
-                        let Some((code, verifier)) = pool.lock().pop() else { break };
+                        let next = {
+                            let mut codes = pool.lock();
+                            if codes.len() > keep { codes.pop() } else { None }
+                        };
+                        let Some((code, verifier)) = next else { break };
                         let r = client.exchange(&auth, &code, Some(&redirect), Some(&verifier), &log).await?;
                         r.status == 200
                     }
@@ -141,8 +147,9 @@ pub async fn drive(
     println!("{:<9} {:>10} {:>10} {:>10} {:>8} {:>12}", "scenario", "req/s", "p50", "p99", "errors", "vs baseline");
     let mut baseline = None;
     let mut failed = false;
-    for name in selected {
-        let s = scenario(&client, name, connections, duration, pool.clone()).await?;
+    for (i, name) in selected.iter().copied().enumerate() {
+        let keep = connections * (selected.len() - i - 1);
+        let s = scenario(&client, name, connections, duration, pool.clone(), keep).await?;
         let rps = s.rps();
         let base = *baseline.get_or_insert(rps);
         println!("{name:<9} {rps:>10.0} {:>10?} {:>10?} {:>8} {:>11.2}x", s.p50, s.p99, s.errors, rps / base.max(1e-9));
