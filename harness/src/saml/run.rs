@@ -38,7 +38,7 @@ pub struct SCtx {
 }
 
 /// The cookies `r` sets: (name, value, cleared).
-fn set_cookies(r: &Response) -> Vec<(String, String, bool)> {
+pub(crate) fn set_cookies(r: &Response) -> Vec<(String, String, bool)> {
     r.headers
         .iter()
         .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))

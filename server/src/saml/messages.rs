@@ -113,6 +113,11 @@ pub fn redirect_url(
     Ok(url)
 }
 
+/// A message as the HTTP-POST binding's form value carries it (SAML Bindings §3.5.4): base64, never deflated.
+pub fn post_value(message: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(message)
+}
+
 /// base64 (whitespace ignored), then inflated when `deflated` (the HTTP-Redirect binding), bounded by
 /// [`MAX_INFLATED_BYTES`]; the result must be UTF-8 without DOCTYPE.
 pub fn decode_message(value: &str, deflated: bool) -> Result<String, SamlError> {

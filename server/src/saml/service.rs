@@ -254,8 +254,7 @@ impl SamlService {
         let xml =
             messages::authn_request(&id, self.clock.now(), &record.sso_url, &settings.acs_url, &settings.entity_id);
         if record.sso_binding == "post" {
-            use base64::Engine;
-            let saml_request = base64::engine::general_purpose::STANDARD.encode(xml);
+            let saml_request = messages::post_value(&xml);
             return Ok(LoginStart::Post { url: record.sso_url, saml_request, relay_state });
         }
         messages::redirect_url(&record.sso_url, "SAMLRequest", &xml, Some(&relay_state)).map(LoginStart::Redirect)
@@ -433,8 +432,7 @@ impl SamlService {
             session_index.as_deref(),
         );
         if by_post {
-            use base64::Engine;
-            let message = base64::engine::general_purpose::STANDARD.encode(xml);
+            let message = messages::post_value(&xml);
             return Ok(LogoutAnswer::Post { url: slo, field: "SAMLRequest", message, relay_state: None });
         }
         messages::redirect_url(&slo, "SAMLRequest", &xml, None).map(LogoutAnswer::Redirect)
@@ -549,8 +547,7 @@ impl SamlService {
             (true, Some(url), _) => {
                 let xml =
                     messages::logout_response(&messages::new_id(), self.clock.now(), &url, &entity_id, &fields.id);
-                use base64::Engine;
-                let message = base64::engine::general_purpose::STANDARD.encode(xml);
+                let message = messages::post_value(&xml);
                 Ok(LogoutAnswer::Post { url, field: "SAMLResponse", message, relay_state: relay })
             }
             (_, _, Some(url)) => {

@@ -631,12 +631,7 @@ async fn session_cookie(w: &mut ScimWorld, _: Context) -> StepResult {
         return Ok(());
     }
     // Names only: a session cookie's value never reaches a report.
-    let cookies: Vec<&str> = r
-        .headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.split(['=', ';']).next().unwrap_or_default().trim())
-        .collect();
+    let cookies: Vec<String> = crate::saml::run::set_cookies(r).into_iter().map(|(name, _, _)| name).collect();
     Err(failure(format!(
         "expected HTTP {} setting cookie {name} with a value; got {} setting the cookies {cookies:?}",
         ctx.target.success_status.iter().map(u16::to_string).collect::<Vec<_>>().join("/"),
