@@ -54,22 +54,31 @@ pub fn scratch_db(name: &str) -> String {
     db.to_str().expect("utf-8 path").to_owned()
 }
 
-/// `idconform serve --demo --config examples/idconform.toml` on a free port with `db`; returns the process and the
-/// server's origin once the configuration is applied.
-pub fn serve_example(db: &str) -> (Running, String) {
-    use std::io::{BufRead, BufReader};
+/// `idconform ARGS` in the background with `envs`, its stdout read line by line (stderr dropped).
+pub fn spawn_reading(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Running, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
+    use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_idconform"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db, "--config", EXAMPLE_CONFIG])
-        .envs(EXAMPLE_ENV)
+        .args(args)
+        .envs(envs.iter().copied())
         .env("IDCONFORM_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn idconform");
     let stdout = child.stdout.take().expect("stdout");
-    let running = Running(child);
+    (Running(child), std::io::BufReader::new(stdout).lines())
+}
+
+/// `idconform serve --demo --config examples/idconform.toml` on a free port with `db`; returns the process and the
+/// server's origin once the configuration is applied.
+pub fn serve_example(db: &str) -> (Running, String) {
+    let args = ["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db, "--config", EXAMPLE_CONFIG];
+    let (running, lines) = spawn_reading(&args, &EXAMPLE_ENV);
     let mut base = None;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines {
         let line = line.expect("line");
         if let Some(u) = line.strip_prefix("SCIM base URL: ") {
             base = Some(u.trim().trim_end_matches("/scim/v2").to_owned());

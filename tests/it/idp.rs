@@ -1,12 +1,10 @@
 //! `idconform idp`: the mock SAML IdP's metadata, and a whole SP-initiated sign-in through it into the reference
 //! server (`idconform serve`), the browser's part played step by step.
 
-use std::io::{BufRead, BufReader};
-
 use idconform_harness::saml::form_urlencode;
 use reqwest::StatusCode;
 
-use crate::cli::{Running, admin_token, idconform, scratch_db, serve_example};
+use crate::cli::{Running, admin_token, idconform, scratch_db, serve_example, spawn_reading};
 
 /// The base64 body of a PEM certificate, on one line (as `ds:X509Certificate` holds it).
 fn pem_body(pem: &str) -> String {
@@ -53,18 +51,11 @@ fn metadata_prints_the_certificate_and_the_sso_url() {
 
 /// `idconform idp saml serve` on a free port; returns the process and its base URL once it listens.
 pub fn serve_idp(extra: &[&str]) -> (Running, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_idconform"))
-        .args(["idp", "saml", "serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("IDCONFORM_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn idconform");
-    let stdout = child.stdout.take().expect("stdout");
-    let running = Running(child);
+    let args: Vec<&str> =
+        ["idp", "saml", "serve", "--listen", "127.0.0.1:0"].into_iter().chain(extra.iter().copied()).collect();
+    let (running, lines) = spawn_reading(&args, &[]);
     let mut base = None;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines {
         let line = line.expect("line");
         if let Some(u) = line.strip_prefix("IdP base URL:") {
             base = Some(u.trim().to_owned());

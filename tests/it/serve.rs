@@ -1,33 +1,16 @@
 //! `idconform serve` as a script would use it: start it, read the demo URL and token it prints, use them, stop it
 //! with SIGTERM, and start it again on the same database.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-struct Running {
-    child: Child,
-    base: String,
-}
+use crate::cli::{Running, spawn_reading};
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(db: &str, token: &str) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idconform"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db])
-        .env("IDCONFORM_DEMO_SCIM_TOKEN", token)
-        .env("IDCONFORM_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn idconform");
-    let stdout = child.stdout.take().expect("stdout");
+/// Starts the demo server on `db` with `token`; returns it and its SCIM base URL once it prints the token.
+fn start(db: &str, token: &str) -> (Running, String) {
+    let args = ["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db];
+    let (running, lines) = spawn_reading(&args, &[("IDCONFORM_DEMO_SCIM_TOKEN", token)]);
     let mut base = None;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines {
         let line = line.expect("line");
         if let Some(u) = line.strip_prefix("SCIM base URL: ") {
             base = Some(u.trim().to_owned());
@@ -37,14 +20,14 @@ fn start(db: &str, token: &str) -> Running {
             break;
         }
     }
-    Running { child, base: base.expect("the demo prints its SCIM base URL") }
+    (running, base.expect("the demo prints its SCIM base URL"))
 }
 
 fn stop(mut r: Running) {
-    let pid = r.child.id().to_string();
+    let pid = r.0.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(status.success());
-    let exit = r.child.wait().expect("wait");
+    let exit = r.0.wait().expect("wait");
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
 }
 
@@ -58,9 +41,9 @@ async fn demo_serves_scim_and_survives_a_restart() {
     let token = "cli-test-token";
     let http = reqwest::Client::new();
 
-    let running = start(&db, token);
+    let (running, base) = start(&db, token);
     let r = http
-        .post(format!("{}/Users", running.base))
+        .post(format!("{}/Users", base))
         .bearer_auth(token)
         .header("content-type", "application/scim+json")
         .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cli.user"}"#)
@@ -68,13 +51,13 @@ async fn demo_serves_scim_and_survives_a_restart() {
         .await
         .expect("post");
     assert_eq!(r.status(), 201);
-    let spc = http.get(format!("{}/ServiceProviderConfig", running.base)).send().await.expect("spc");
+    let spc = http.get(format!("{}/ServiceProviderConfig", base)).send().await.expect("spc");
     assert_eq!(spc.status(), 200);
     stop(running);
 
-    let running = start(&db, token);
+    let (running, base) = start(&db, token);
     let r = http
-        .get(format!("{}/Users?filter=userName%20eq%20%22cli.user%22", running.base))
+        .get(format!("{}/Users?filter=userName%20eq%20%22cli.user%22", base))
         .bearer_auth(token)
         .send()
         .await
